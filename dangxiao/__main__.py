@@ -1,0 +1,3 @@
+from dangxiao.cli import main
+
+raise SystemExit(main())
