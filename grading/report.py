@@ -1,0 +1,413 @@
+"""Grade reports from nbgrader's gradebook: 总表, 题目分析, 成绩单, 学时, charts, Excel and CSV.
+
+The gradebook is read through nbgrader's own `Gradebook` and its SQLAlchemy models (one query per
+table, straight into pandas, so 10 000 trainees stay fast); it is opened read-only, so a report
+never changes grades. Everything after loading is pandas/numpy on the frames of `GradebookData`.
+
+    data = load_gradebook("assignments/gradebook.db")
+    report = build_report(data, assignment="a01", catalog=load_catalog())
+    write_excel(report, "report.xlsx"); write_csv(report, "report-csv/"); write_charts(report, "charts/")
+
+Scores are nbgrader's: a grade's score is the manual score if set, else the auto score, plus extra
+credit; an ungraded manual cell counts 0 and is counted in 待人工评分. The final score of a
+submission subtracts nbgrader's late-submission penalty (never below 0). Times are shown in Beijing
+time (nbgrader stores UTC). Item statistics: see `dangxiao.grading.itemstats`; 学时: `dangxiao.grading.credit`.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dangxiao.errors import DangxiaoError
+from dangxiao.grading.credit import CreditRule, credit_table, lesson_hours
+from dangxiao.grading.itemstats import ItemThresholds, item_statistics, score_distribution
+
+__all__ = [
+    "GradebookData",
+    "Report",
+    "load_gradebook",
+    "build_report",
+    "write_excel",
+    "write_csv",
+    "write_charts",
+    "plot_score_distribution",
+    "plot_item_map",
+    "figure_png",
+    "SHEETS",
+    "CSV_FILES",
+]
+
+#: sheet name → attribute of `Report`, in workbook order
+SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit"}
+#: CSV file name (ASCII, safe on any file server) → attribute of `Report`
+CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit"}
+BEIJING = pd.Timedelta(hours=8)  # China has no daylight saving time: a fixed offset is exact
+
+
+@dataclass
+class GradebookData:
+    """The gradebook as flat tables (one row per assignment / graded cell / trainee / submission / grade)."""
+
+    source: str
+    assignments: pd.DataFrame  # assignment_id, 作业, duedate
+    items: pd.DataFrame  # cell_id, assignment_id, 作业, 笔记本, 题目, 类型, 满分
+    students: pd.DataFrame  # 学号, 姓名
+    submissions: pd.DataFrame  # submission_id, assignment_id, 作业, 学号, timestamp, duedate, seconds_late, penalty
+    grades: pd.DataFrame  # submission_id, cell_id, score, needs_manual_grade
+
+
+@dataclass
+class Report:
+    assignments: list[str]
+    summary: pd.DataFrame
+    items: pd.DataFrame
+    transcript: pd.DataFrame
+    credit: pd.DataFrame
+    distribution: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _db_url(path_or_url: str | Path) -> tuple[str, str]:
+    text = str(path_or_url)
+    if "://" in text:
+        return text, text
+    path = Path(text)
+    if path.is_dir():
+        path = path / "gradebook.db"
+    if not path.is_file():
+        raise DangxiaoError(f"{path}: 成绩库不存在，请先收取并评分 / gradebook not found (collect and autograde first)")
+    # Read-only: the report must never alter grades, and Gradebook() would otherwise create tables.
+    return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true", str(path)
+
+
+def _name(first, last) -> str:
+    first, last = (first or "").strip(), (last or "").strip()
+    if first.isascii() and last.isascii():
+        return " ".join(part for part in (first, last) if part)
+    return f"{last}{first}"  # Chinese order: family name first, no space
+
+
+def _frame(session, statement) -> pd.DataFrame:
+    result = session.execute(statement)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def load_gradebook(path_or_url: str | Path) -> GradebookData:
+    """Read a gradebook (a `gradebook.db` file, a course folder holding one, or a database URL)."""
+    from nbgrader import api
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url, label = _db_url(path_or_url)
+    try:
+        gradebook = api.Gradebook(url, course_id="")  # "" = do not insert a course row
+    except SQLAlchemyError as error:
+        raise DangxiaoError(f"{label}: 不是可读的 nbgrader 成绩库 / not a readable nbgrader gradebook ({type(error).__name__})") from None
+    try:
+        session = gradebook.db
+        assignments = _frame(session, select(api.Assignment.id.label("assignment_id"), api.Assignment.name.label("作业"),
+                                             api.Assignment.duedate.label("duedate")).order_by(api.Assignment.duedate, api.Assignment.name))
+        cells = []
+        for model in (api.GradeCell, api.TaskCell):
+            cells.append(_frame(session, select(
+                model.id.label("cell_id"), api.Notebook.assignment_id, api.Notebook.name.label("笔记本"),
+                model.name.label("题目"), model.cell_type.label("类型"), model.max_score.label("满分"),
+            ).join(api.Notebook, model.notebook_id == api.Notebook.id)))
+        items = pd.concat(cells, ignore_index=True) if any(len(c) for c in cells) else cells[0]
+        items = items.merge(assignments[["assignment_id", "作业"]], on="assignment_id", how="left")
+        items = items.sort_values(["作业", "笔记本", "题目"], kind="stable").reset_index(drop=True)
+        students = _frame(session, select(api.Student.id.label("学号"), api.Student.first_name, api.Student.last_name))
+        students["姓名"] = [_name(f, l) for f, l in zip(students["first_name"], students["last_name"])]
+        students = students[["学号", "姓名"]].sort_values("学号", kind="stable").reset_index(drop=True)
+        submissions = _frame(session, select(
+            api.SubmittedAssignment.id.label("submission_id"), api.SubmittedAssignment.assignment_id,
+            api.SubmittedAssignment.student_id.label("学号"), api.SubmittedAssignment.timestamp,
+            api.SubmittedAssignment.extension, api.SubmittedAssignment.late_submission_penalty.label("penalty"),
+        ))
+        grades = _frame(session, select(
+            api.SubmittedNotebook.assignment_id.label("submission_id"), api.Grade.cell_id,
+            api.Grade.score.label("score"), api.Grade.needs_manual_grade,
+        ).join(api.SubmittedNotebook, api.Grade.notebook_id == api.SubmittedNotebook.id))
+    except SQLAlchemyError as error:
+        raise DangxiaoError(f"{label}: 读取成绩库失败 / cannot read the gradebook ({type(error).__name__})") from None
+    finally:
+        gradebook.close()
+
+    submissions = submissions.merge(assignments, on="assignment_id", how="left")
+    timestamp = pd.to_datetime(submissions["timestamp"])
+    extension = pd.to_timedelta(submissions["extension"]).fillna(pd.Timedelta(0))
+    submissions["timestamp"] = timestamp
+    submissions["duedate"] = pd.to_datetime(submissions["duedate"]) + extension  # nbgrader's SubmittedAssignment.duedate
+    late = (timestamp - submissions["duedate"]).dt.total_seconds()
+    submissions["seconds_late"] = late.clip(lower=0).fillna(0.0)  # nbgrader's total_seconds_late
+    submissions["penalty"] = submissions["penalty"].astype(float).fillna(0.0)
+    submissions = submissions.drop(columns=["extension"])
+    grades["score"] = grades["score"].astype(float)
+    return GradebookData(label, assignments, items, students, submissions, grades)
+
+
+# ---------------------------------------------------------------- computing
+
+
+def _score_matrix(data: GradebookData, items: pd.DataFrame, submission_ids: pd.Index) -> np.ndarray:
+    """submissions × items matrix of grade scores (0 where a grade row is missing)."""
+    grades = data.grades
+    row = pd.Index(submission_ids).get_indexer(grades["submission_id"])
+    col = pd.Index(items["cell_id"]).get_indexer(grades["cell_id"])
+    keep = (row >= 0) & (col >= 0)
+    matrix = np.zeros((len(submission_ids), len(items)))
+    matrix[row[keep], col[keep]] = grades["score"].to_numpy()[keep]
+    return matrix
+
+
+def _beijing(times: pd.Series) -> pd.Series:
+    return (pd.to_datetime(times) + BEIJING).dt.round("s")
+
+
+def build_report(
+    data: GradebookData,
+    assignment: str | None = None,
+    catalog=None,
+    rule: CreditRule = CreditRule(),
+    completions: pd.DataFrame | None = None,
+    thresholds: ItemThresholds = ItemThresholds(),
+) -> Report:
+    """Compute the four tables and the score distribution.
+
+    `assignment` restricts 总表 and 题目分析 to one assignment; 成绩单 and 学时 always cover the whole
+    course. `catalog` (from `dangxiao.catalog.load_catalog`) gives lesson durations; without it lessons
+    earn no 学时. Raises `DangxiaoError` (one line, in Chinese) for an empty gradebook, an unknown
+    assignment, or an assignment nobody submitted.
+    """
+    names = list(data.assignments["作业"])
+    if not names:
+        raise DangxiaoError(f"{data.source}: 成绩库中没有作业，请先生成（release）作业 / the gradebook has no assignments")
+    if assignment is not None and assignment not in names:
+        raise DangxiaoError(f"{data.source}: 没有作业 '{assignment}'，已有：{'、'.join(names)} / no such assignment")
+    if data.submissions.empty:
+        raise DangxiaoError(f"{data.source}: 还没有学员提交任何作业 / nobody has submitted anything yet")
+    selected = [assignment] if assignment else names
+    if assignment and not (data.submissions["作业"] == assignment).any():
+        raise DangxiaoError(f"{data.source}: 作业 '{assignment}' 尚无学员提交 / nobody has submitted '{assignment}'")
+
+    max_by_assignment = data.items.groupby("作业")["满分"].sum().reindex(names).fillna(0.0)
+    results = _submission_results(data, max_by_assignment)
+    notes = []
+    items = _item_table(data, selected, thresholds, notes)
+    summary = _summary(data, results, selected, max_by_assignment)
+    submitted = summary[summary["已交"] > 0]
+    distribution = score_distribution(submitted["得分率（%）"])
+    transcript = _transcript(data, results, names, max_by_assignment, rule)
+    lessons = lesson_hours(catalog, rule) if catalog is not None else lesson_hours(_NoCatalog(), rule)
+    if catalog is None:
+        notes.append("未读取课程目录，课程学时记 0 / no catalog: lessons earn no 学时")
+    credit = credit_table(data.students, lessons, results, rule, completions)
+    return Report(selected, summary, items, transcript, credit, distribution, notes)
+
+
+class _NoCatalog:
+    lessons: list = []
+
+
+def _submission_results(data: GradebookData, max_by_assignment: pd.Series) -> pd.DataFrame:
+    """One row per submission: 学号, 作业, 原始得分, 迟交扣分, 得分 (final), 满分, 待人工评分, times."""
+    subs = data.submissions
+    grades = data.grades
+    raw = grades.groupby("submission_id")["score"].sum()
+    manual = grades[grades["needs_manual_grade"].astype(bool)].groupby("submission_id").size()
+    results = pd.DataFrame({
+        "submission_id": subs["submission_id"],
+        "学号": subs["学号"],
+        "作业": subs["作业"],
+        "原始得分": subs["submission_id"].map(raw).fillna(0.0).to_numpy(),
+        "迟交扣分": subs["penalty"].to_numpy(),
+        "满分": subs["作业"].map(max_by_assignment).to_numpy(dtype=float),
+        "待人工评分": subs["submission_id"].map(manual).fillna(0).astype(int).to_numpy(),
+        "timestamp": subs["timestamp"],
+        "duedate": subs["duedate"],
+        "seconds_late": subs["seconds_late"],
+    })
+    results["得分"] = (results["原始得分"] - results["迟交扣分"]).clip(lower=0.0)
+    return results
+
+
+def _item_table(data: GradebookData, selected: list[str], thresholds: ItemThresholds, notes: list[str]) -> pd.DataFrame:
+    frames = []
+    for name in selected:
+        items = data.items[data.items["作业"] == name].reset_index(drop=True)
+        subs = data.submissions.loc[data.submissions["作业"] == name, "submission_id"]
+        if items.empty or subs.empty:
+            notes.append(f"作业 {name}：{'无评分单元' if items.empty else '无人提交'}，未做题目分析 / no item analysis")
+            continue
+        matrix = _score_matrix(data, items, pd.Index(subs))
+        stats = item_statistics(matrix, items["满分"].to_numpy(dtype=float), list(items["题目"]), thresholds)
+        stats.insert(0, "作业", name)
+        stats.insert(1, "笔记本", items["笔记本"].to_numpy())
+        stats.insert(3, "类型", items["类型"].map({"code": "代码", "markdown": "文字"}).fillna(items["类型"]).to_numpy())
+        frames.append(stats)
+    if not frames:
+        return pd.DataFrame(columns=["作业", "笔记本", "题目", "类型", "满分", "人数", "平均分", "难度系数", "标准差", "区分度", "区分效率", "提示"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _summary(data: GradebookData, results: pd.DataFrame, selected: list[str], max_by_assignment: pd.Series) -> pd.DataFrame:
+    chosen = results[results["作业"].isin(selected)]
+    scores = chosen.pivot(index="学号", columns="作业", values="得分").reindex(columns=selected)
+    summary = data.students[["学号", "姓名"]].copy()
+    ids = summary["学号"]
+    for name in selected:
+        summary[f"{name} 得分"] = ids.map(scores[name]).to_numpy()
+    total = summary[[f"{name} 得分" for name in selected]].sum(axis=1, min_count=0)
+    full = float(max_by_assignment.reindex(selected).sum())
+    summary["总分"] = total.to_numpy()
+    summary["满分"] = full
+    summary["得分率（%）"] = (100.0 * total / full).round(1) if full else np.nan
+    by_student = chosen.groupby("学号")
+    summary["已交"] = ids.map(by_student.size()).fillna(0).astype(int)
+    summary["应交"] = len(selected)
+    summary["迟交次数"] = ids.map(chosen[chosen["seconds_late"] > 0].groupby("学号").size()).fillna(0).astype(int)
+    summary["待人工评分"] = ids.map(by_student["待人工评分"].sum()).fillna(0).astype(int)
+    return summary
+
+
+def _transcript(data: GradebookData, results: pd.DataFrame, names: list[str], max_by_assignment: pd.Series, rule: CreditRule) -> pd.DataFrame:
+    grid = data.students[["学号", "姓名"]].merge(pd.DataFrame({"作业": names}), how="cross")
+    grid = grid.merge(results, on=["学号", "作业"], how="left")
+    submitted = grid["submission_id"].notna()
+    duedates = data.assignments.set_index("作业")["duedate"]
+    table = grid[["学号", "姓名", "作业"]].copy()
+    table["状态"] = np.where(submitted, "已提交", "未提交")
+    table["提交时间（北京时间）"] = _beijing(grid["timestamp"])
+    table["截止时间（北京时间）"] = _beijing(grid["duedate"].fillna(grid["作业"].map(duedates)))
+    table["迟交（小时）"] = (grid["seconds_late"] / 3600).round(1)
+    table["原始得分"] = grid["原始得分"]
+    table["迟交扣分"] = grid["迟交扣分"]
+    table["得分"] = grid["得分"]
+    table["满分"] = grid["作业"].map(max_by_assignment).to_numpy(dtype=float)
+    table["得分率（%）"] = (100.0 * grid["得分"] / table["满分"].where(table["满分"] > 0)).round(1)
+    passed = [rule.passed(s, m) if ok else False for s, m, ok in zip(grid["得分"], table["满分"], submitted)]
+    table["及格"] = np.where(submitted, np.where(passed, "是", "否"), "")
+    table["待人工评分"] = grid["待人工评分"].fillna(0).astype(int)
+    return table
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_excel(report: Report, path: str | Path) -> Path:
+    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for sheet, attribute in SHEETS.items():
+            frame: pd.DataFrame = getattr(report, attribute)
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            worksheet = writer.sheets[sheet]
+            worksheet.freeze_panes = "A2"
+            for index, column in enumerate(frame.columns, 1):
+                # CJK characters are about two Latin widths wide.
+                width = max(len(str(column)) * 2, 8)
+                worksheet.column_dimensions[worksheet.cell(1, index).column_letter].width = min(width + 2, 40)
+    return path
+
+
+def write_csv(report: Report, folder: str | Path) -> list[Path]:
+    """The four tables as CSV in utf-8-sig (Excel on Windows opens it with Chinese intact)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, attribute in CSV_FILES.items():
+        target = folder / filename
+        getattr(report, attribute).to_csv(target, index=False, encoding="utf-8-sig")
+        written.append(target)
+    return written
+
+
+def _cjk_font() -> None:
+    """Use the font the widgets package ships; without it, any CJK font matplotlib already knows."""
+    try:
+        from dangxiao.widgets.fonts import use_cjk_font
+    except ImportError:
+        use_cjk_font = None
+    if use_cjk_font is not None:
+        use_cjk_font()
+        return
+    import matplotlib
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    for family in ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "Source Han Sans SC"):
+        if family in known:
+            matplotlib.rcParams["font.sans-serif"] = [family, *matplotlib.rcParams["font.sans-serif"]]
+            matplotlib.rcParams["font.family"] = "sans-serif"
+            break
+    matplotlib.rcParams["axes.unicode_minus"] = False
+
+
+def plot_score_distribution(report: Report):
+    """Bar chart of trainees per score band (得分分布)."""
+    from matplotlib.figure import Figure
+
+    _cjk_font()
+    figure = Figure(figsize=(7, 3.6), layout="constrained")
+    axes = figure.add_subplot()
+    dist = report.distribution
+    axes.bar(range(len(dist)), dist["人数"], color="#b22222")
+    axes.set_xticks(range(len(dist)), [label.replace("%", "") for label in dist["分数段"]], rotation=30)
+    axes.set_xlabel("得分率（%）")
+    axes.set_ylabel("人数")
+    axes.set_title(f"得分分布 · {'、'.join(report.assignments)}（共 {int(dist['人数'].sum())} 人）")
+    return figure
+
+
+def plot_item_map(report: Report, thresholds: ItemThresholds = ItemThresholds()):
+    """Scatter of item facility (x) against discrimination (y), thresholds dashed, flagged items named."""
+    from matplotlib.figure import Figure
+
+    _cjk_font()
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    items = report.items
+    facility = 100 * items["难度系数"].astype(float)
+    discrimination = items["区分度"].astype(float).fillna(0.0)
+    flagged = items["提示"].astype(str) != ""
+    axes.scatter(facility[~flagged], discrimination[~flagged], color="#2f6f4f", label="正常")
+    axes.scatter(facility[flagged], discrimination[flagged], color="#c0392b", marker="x", label="需复查")
+    for x, y, label in zip(facility[flagged], discrimination[flagged], items.loc[flagged, "题目"]):
+        axes.annotate(str(label), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    for x in (100 * thresholds.too_hard, 100 * thresholds.too_easy):
+        axes.axvline(x, color="grey", linestyle="--", linewidth=0.8)
+    axes.axhline(thresholds.low_discrimination, color="grey", linestyle="--", linewidth=0.8)
+    axes.axhline(0, color="black", linewidth=0.6)
+    axes.set_xlim(-2, 102)
+    axes.set_ylim(min(-40, discrimination.min() - 5) if len(items) else -40, 100)
+    axes.set_xlabel("难度系数（%，越高越容易）")
+    axes.set_ylabel("区分度（无法计算记为 0）")
+    axes.set_title("题目难度与区分度")
+    axes.legend(loc="lower left", fontsize=8)
+    return figure
+
+
+def figure_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def write_charts(report: Report, folder: str | Path) -> list[Path]:
+    """score_distribution.png and item_map.png."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, figure in (("score_distribution.png", plot_score_distribution(report)), ("item_map.png", plot_item_map(report))):
+        target = folder / filename
+        target.write_bytes(figure_png(figure))
+        written.append(target)
+    return written
