@@ -1,0 +1,43 @@
+"""nbgrader course: 基层治理能力提升 · 作业 (course id `jiceng_zhili`).
+
+Read by `dangxiao release / autograde / feedback / lab` and by plain `nbgrader …` run in this folder.
+Ids stay ASCII (nbgrader requires it); the Chinese titles people see are in `CourseInfo`.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when this file is loaded)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = HERE
+c.CourseDirectory.course_id = "jiceng_zhili"
+# The exchange lives inside the course (the default /usr/local/share/nbgrader/exchange is often
+# unwritable); on a shared server point DANGXIAO_EXCHANGE at a folder every trainee can reach.
+c.Exchange.root = os.environ.get("DANGXIAO_EXCHANGE", os.path.join(HERE, "exchange"))
+
+c.NbGrader.db_assignments = [
+    {"name": "a01"},
+    {"name": "a02"},
+    {"name": "a03"},
+    {"name": "a04"},
+]
+
+# Shown by the dangxiao commands and the guide (nbgrader itself has no display title, PR #1797).
+c.CourseInfo.title = "基层治理能力提升专题培训 · 作业"
+c.CourseInfo.assignment_titles = {
+    "a01": "作业一　“三个坚持”概念测验",
+    "a02": "作业二　用 pandas 读武汉的数字",
+    "a03": "作业三　法治案例备忘录（问题—原因—对策）",
+    "a04": "作业四　12345 热线数据分析（模拟数据）",
+}
+
+# A stuck cell (e.g. `while True: pass`) is interrupted after this many seconds.
+c.Execute.timeout = 30
+
+# Feedback must not show hidden tests (nbgrader #917): strip them, and the failure output they
+# produced, before the HTML is written. ClearHiddenTests' own markers are used.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "dangxiao.grading.feedback.ClearHiddenTestsFromFeedback",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
