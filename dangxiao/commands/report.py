@@ -1,14 +1,130 @@
-"""`dangxiao report` (not built yet)."""
+"""`dangxiao report`: cohort summary, item analysis, transcripts and 学时 from nbgrader's gradebook."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dangxiao.errors import DangxiaoError
+
+EPILOG = """\
+输出 / output:
+  不加选项时在终端打印总表与题目分析；--xlsx 写 Excel（总表、题目分析、成绩单、学时四张表），
+  --csv 写四个 UTF-8（带 BOM）CSV 文件，--charts 写得分分布与题目难度-区分度图（PNG）。
+  Without options, prints the summary and the item analysis; --xlsx/--csv/--charts write files.
+
+题目分析的提示 / item flags (Moodle's quiz statistics):
+  过易 难度系数 > 0.90；过难 < 0.20；负区分度 区分度 < 0；区分度低 < 20；区分效率低 < 15；
+  区分度无法计算：该题或其余题得分无差异（如全员满分）或提交人数 < 2。
+
+学时 / study hours:
+  默认 ≥30 分钟的课 1 学时，15–30 分钟 0.5，≤15 分钟 0.25，每通过一次测验 0.5（及格线 60%）；
+  --credit-rule 规则.yaml 可改（格式见 dangxiao.grading.credit）。完成了哪些课：--completions
+  给出培训中心导出的 lesson_id,student_id 表；不给时推定已交作业的学员学完全部课程（表中注明）。
+
+简答题要点提示 / key-point hints (--hints):
+  读取 source/<作业>/rubric.yaml（或 --rubric），对每份提交的人工评分单元格列出已覆盖 ✓ / 未覆盖 ✗
+  的要点及依据词，仅供阅卷参考，不计分。
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add this subcommand's arguments."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("assignment", nargs="?", help="作业名（不填则全部）/ assignment name (default: all)")
+    parser.add_argument("--course", type=Path, help="nbgrader 课程目录（含 gradebook.db），默认 assignments/ / course folder")
+    parser.add_argument("--db", help="成绩库文件或数据库 URL，默认 <课程目录>/gradebook.db / gradebook file or URL")
+    parser.add_argument("--xlsx", type=Path, metavar="FILE", help="写出 Excel 工作簿 / write an Excel workbook")
+    parser.add_argument("--csv", type=Path, metavar="DIR", help="写出 CSV（utf-8-sig）到此目录 / write CSV files here")
+    parser.add_argument("--charts", type=Path, metavar="DIR", help="写出 PNG 图表到此目录 / write PNG charts here")
+    parser.add_argument("--courses", type=Path, metavar="DIR", help="课程目录（含 catalog.yaml），默认 courses/ / lesson catalog folder")
+    parser.add_argument("--completions", type=Path, metavar="CSV", help="完成课程记录 lesson_id,student_id / lesson completions")
+    parser.add_argument("--credit-rule", type=Path, metavar="YAML", help="学时认定规则 / crediting rule")
+    parser.add_argument("--pass-mark", type=float, metavar="0-1", help="及格线（得分率，覆盖规则文件）/ pass mark, e.g. 0.6")
+    parser.add_argument("--hints", action="store_true", help="打印简答题要点提示（需指定作业）/ print key-point hints for written answers")
+    parser.add_argument("--rubric", type=Path, metavar="YAML", help="评分要点文件，默认 source/<作业>/rubric.yaml / rubric file")
+
+
+def _course(args) -> Path:
+    if args.course is not None:
+        return args.course
+    from dangxiao.paths import assignments_dir
+
+    return assignments_dir()
+
+
+def _rule(args):
+    from dataclasses import replace
+
+    from dangxiao.grading.credit import CreditRule, load_credit_rule
+
+    rule = load_credit_rule(args.credit_rule) if args.credit_rule else CreditRule()
+    if args.pass_mark is not None:
+        if not 0 < args.pass_mark <= 1:
+            raise DangxiaoError(f"--pass-mark {args.pass_mark}: 须在 0 到 1 之间，如 0.6 / must be a fraction in (0, 1]")
+        rule = replace(rule, pass_mark=args.pass_mark)
+    return rule
+
+
+def _print_table(title: str, frame) -> None:
+    import pandas as pd
+
+    print(f"\n== {title} ==")
+    with pd.option_context("display.max_rows", 60, "display.max_columns", 30, "display.width", 200,
+                           "display.unicode.east_asian_width", True, "display.float_format", "{:.2f}".format):
+        print(frame.to_string(index=False) if len(frame) <= 60 else frame)
+
+
+def _print_hints(course: Path, args) -> None:
+    from dangxiao.grading.rubric_hints import course_hints, load_rubric
+
+    if not args.assignment:
+        raise DangxiaoError("--hints: 请指定作业名，如 dangxiao report a01 --hints / name the assignment")
+    rubric = load_rubric(args.rubric or course / "source" / args.assignment / "rubric.yaml")
+    rows = course_hints(course, args.assignment, rubric)
+    print(f"\n== 简答题要点提示（仅供阅卷参考，不计分）/ key-point hints, not grades: {args.assignment} ==")
+    if not rows:
+        print(f"（{course}/autograded 与 submitted 中没有 {args.assignment} 的提交 / no submissions found）")
+    for row in rows:
+        if "error" in row:
+            print(f"{row['student']} · {row['notebook']}: ⚠ {row['error']}")
+            continue
+        print(f"{row['student']} · {row['notebook']} · {row['cell']}")
+        for hint in row["hints"]:
+            mark = "✓" if hint.covered else "✗"
+            evidence = f"（依据：{'、'.join(hint.evidence)}）" if hint.evidence else ""
+            print(f"    {mark} {hint.key_point}{evidence}")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise DangxiaoError("`dangxiao report` 尚未实现 / not implemented yet")
+    from dangxiao.grading.credit import load_completions
+    from dangxiao.grading.report import build_report, load_gradebook, write_charts, write_csv, write_excel
+
+    course = _course(args)
+    rule = _rule(args)
+    data = load_gradebook(args.db or course)
+
+    from dangxiao.catalog import load_catalog
+
+    catalog = load_catalog(args.courses)
+    completions = None
+    if args.completions:
+        completions = load_completions(args.completions, {lesson.id for lesson in catalog.lessons})
+
+    report = build_report(data, args.assignment, catalog=catalog, rule=rule, completions=completions)
+    _print_table("总表 / cohort summary", report.summary)
+    _print_table("题目分析 / item analysis", report.items)
+    for note in report.notes:
+        print(f"注 / note: {note}")
+    written = []
+    if args.xlsx:
+        written.append(write_excel(report, args.xlsx))
+    if args.csv:
+        written.extend(write_csv(report, args.csv))
+    if args.charts:
+        written.extend(write_charts(report, args.charts))
+    for path in written:
+        print(f"已写出 / written: {path}")
+    if args.hints:
+        _print_hints(course, args)
+    return 0
