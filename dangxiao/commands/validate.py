@@ -195,6 +195,45 @@ def check_question_bank(ctx: Context) -> list[str]:
     return problems
 
 
+INDICATOR_TAG = "indicator:"
+SCALES = {"": 1, "万": 10 ** 4, "亿": 10 ** 8}
+
+
+@check("题目中的数字与指标一致 / figures in questions match indicators.csv")
+def check_question_figures(ctx: Context) -> list[str]:
+    """A question tagged `indicator:<id>` (or `indicator:<id>@万`) answers with that indicator's value."""
+    from dangxiao.questions import QuestionBankError, load_question_file
+
+    indicators = ctx.table("indicators.csv")
+    if indicators is None:
+        return []
+    value_of = dict(zip(indicators["id"], indicators["value"]))
+    problems = []
+    for path in sorted((ctx.datasets / "questions").glob("*.yaml")):
+        try:
+            questions = load_question_file(path)
+        except QuestionBankError:
+            continue  # reported by the question-bank check
+        for question in questions:
+            for tag in question.tags:
+                if not str(tag).startswith(INDICATOR_TAG):
+                    continue
+                where = f"{path}: 题目 {question.id}: 字段 'tags'"
+                indicator_id, _, scale = str(tag)[len(INDICATOR_TAG):].partition("@")
+                if indicator_id not in value_of or scale not in SCALES:
+                    problems.append(f"{where}: 未知指标或单位 '{tag}' / unknown indicator or scale")
+                    continue
+                try:
+                    answer = float(question.answer)
+                except (TypeError, ValueError):
+                    problems.append(f"{where}: 答案 '{question.answer}' 不是数字 / answer is not a number")
+                    continue
+                if abs(answer * SCALES[scale] - value_of[indicator_id]) > 1e-6 * max(1.0, abs(value_of[indicator_id])):
+                    problems.append(f"{where}: 答案 {question.answer}{scale} 与指标 {indicator_id} 的值 "
+                                    f"{value_of[indicator_id]:g} 不符 / answer differs from the indicator")
+    return problems
+
+
 # ---------------------------------------------------------------- course catalog
 
 @check("课程目录 / course catalog")
