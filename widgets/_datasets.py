@@ -34,6 +34,6 @@ def source_title(source_id: str) -> str:
         record = row.iloc[0]
         author = str(record.get("author") or "").strip()
         title = f"《{record['title']}》"
-        return f"{title}（{author}）" if author and author.lower() != "nan" else title
+        return f"{title}（{author}）" if author and author.lower() not in ("nan", "未注明", "不详") else title
     place = {v: k for k, v in PLACE_SOURCES.items()}.get(source_id)
     return f"{place}案例材料（{source_id}）" if place else source_id

@@ -1,0 +1,105 @@
+"""Case explorer: pick a place and see its measures, its figures and its quotations from the datasets.
+
+    CaseExplorer()               # one place
+    CaseExplorer(compare=True)   # two places side by side
+
+Figures are shown exactly as the source writes them (the `text` column); quotations are the `quotations`
+dataset's verbatim words, in quotation marks, each with its source cited.
+"""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import pandas as pd
+import traitlets
+
+from ._datasets import PLACE_SOURCES, PLACES, source_title, table
+
+__all__ = ["CaseExplorer", "place_summary_html"]
+
+
+def _rows(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    return frame[frame[column] == value] if len(frame) else frame
+
+
+def place_summary_html(place: str) -> str:
+    """The panel for one place (full name, e.g. 武汉市): measures, figures, quotations, sources."""
+    source_id = PLACE_SOURCES.get(place, "")
+    try:
+        places = table("places")
+        match = places[places["place"] == place]
+        if len(match):
+            source_id = str(match.iloc[0]["source"])
+    except Exception:  # places() is a convenience; the contract's mapping is the fallback
+        pass
+    citation = source_title(source_id)
+    parts = [f"<h3 style='margin-bottom:0'>{html.escape(place)}</h3>",
+             f"<div style='color:#555;font-size:90%'>材料来源：{html.escape(citation)}</div>"]
+
+    measures = _rows(table("measures"), "place", place)
+    parts.append("<h4>主要做法</h4>")
+    if len(measures):
+        parts.append("<ul>" + "".join(
+            f"<li><b>{html.escape(str(m['name']))}</b>：{html.escape(str(m['description']))}</li>"
+            for _, m in measures.iterrows()) + "</ul>")
+    else:
+        parts.append("<p>（数据集中暂无该地的做法条目）</p>")
+
+    figures = _rows(table("indicators"), "place", place)
+    parts.append("<h4>数字</h4>")
+    if len(figures):
+        parts.append("<ul>" + "".join(
+            f"<li>{html.escape(str(f['indicator']))}：<b>{html.escape(str(f['text']))}</b></li>"
+            for _, f in figures.iterrows()) + "</ul>")
+    else:
+        parts.append("<p>（原文没有可列出的统计数字）</p>")
+
+    quotations = _rows(table("quotations"), "source", source_id)
+    parts.append("<h4>原话摘录</h4>")
+    if len(quotations):
+        parts.append("<ul>" + "".join(
+            f"<li>{html.escape(str(q['speaker']))}：“{html.escape(str(q['text']))}”"
+            f"<span style='color:#555;font-size:90%'>（出处：{html.escape(citation)}）</span></li>"
+            for _, q in quotations.iterrows()) + "</ul>")
+    else:
+        parts.append("<p>（原文没有可引用的原话）</p>")
+    return "".join(parts)
+
+
+class CaseExplorer(widgets.VBox):
+    """Pick a place (阳泉, 沈阳, 武汉, 银川, 法库); with `compare=True`, two places side by side."""
+
+    place = traitlets.Unicode("阳泉市", help="所选地方（全称）/ the place shown (full name)")
+    other_place = traitlets.Unicode("武汉市", help="对比的地方（compare=True 时）/ the place compared with")
+
+    def __init__(self, compare: bool = False, place: str = "阳泉", other_place: str = "武汉", **kwargs):
+        self.compare = compare
+        choices = [(short, full) for short, full in PLACES.items()]
+        self.place_picker = widgets.Dropdown(options=choices, value=PLACES.get(place, place), description="地方")
+        self.panel = widgets.HTML()
+        self.panels = [self.panel]
+        pickers = [self.place_picker]
+        if compare:
+            self.other_picker = widgets.Dropdown(options=choices, value=PLACES.get(other_place, other_place),
+                                                 description="对比")
+            self.other_panel = widgets.HTML()
+            self.panels.append(self.other_panel)
+            pickers.append(self.other_picker)
+            half = widgets.Layout(width="50%", padding="0 8px")
+            self.panel.layout, self.other_panel.layout = half, widgets.Layout(width="50%", padding="0 8px")
+            body = widgets.HBox(self.panels)
+        else:
+            body = self.panel
+        super().__init__(children=[widgets.HBox(pickers), body], **kwargs)
+        self.add_class("dangxiao-case-explorer")
+        traitlets.link((self.place_picker, "value"), (self, "place"))
+        self.observe(self._render, names=["place", "other_place"])
+        if compare:
+            traitlets.link((self.other_picker, "value"), (self, "other_place"))
+        self._render()
+
+    def _render(self, _change=None) -> None:
+        self.panel.value = place_summary_html(self.place)
+        if self.compare:
+            self.other_panel.value = place_summary_html(self.other_place)
