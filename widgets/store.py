@@ -54,7 +54,7 @@ class AnswerStore:
     def _read(self) -> dict[str, Any]:
         try:
             raw = self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         except OSError as error:
             self._warn(f"无法读取作答文件 {self.path}（{error.strerror or error}），本次先不载入已保存的作答。")
