@@ -254,11 +254,14 @@ def check_catalog(ctx: Context) -> list[str]:
 # ---------------------------------------------------------------- against the articles (--sources)
 
 def _texts(ctx: Context) -> dict[str, str]:
+    """The normalised articles; a missing/unreadable article is reported once (by the first check)."""
     from dangxiao.datasets.build import normalised_sources
 
     if "_texts" not in ctx.tables:
         sources = ctx.table("sources.csv")
-        ctx.tables["_texts"] = normalised_sources(ctx.sources, _rows(sources)) if sources is not None else {}
+        ctx.tables["_texts"] = {}
+        if sources is not None:
+            ctx.tables["_texts"] = normalised_sources(ctx.sources, _rows(sources))
     return ctx.tables["_texts"]
 
 
@@ -266,38 +269,40 @@ def _texts(ctx: Context) -> dict[str, str]:
 def check_quotations_verbatim(ctx: Context) -> list[str]:
     from dangxiao.datasets.checks import check_quotations
 
-    frame = ctx.table("quotations.csv")
-    return [] if frame is None else check_quotations(_rows(frame), _texts(ctx), str(ctx.datasets / "quotations.csv"))
+    frame, texts = ctx.table("quotations.csv"), _texts(ctx)
+    return [] if frame is None or not texts else check_quotations(_rows(frame), texts, str(ctx.datasets / "quotations.csv"))
 
 
 @check("指标数字与原文一致 / indicator texts present and read back to their values", needs_sources=True)
 def check_indicators_against_sources(ctx: Context) -> list[str]:
     from dangxiao.datasets.checks import check_indicator_texts
 
-    frame = ctx.table("indicators.csv")
-    return [] if frame is None else check_indicator_texts(_rows(frame), _texts(ctx), str(ctx.datasets / "indicators.csv"))
+    frame, texts = ctx.table("indicators.csv"), _texts(ctx)
+    return [] if frame is None or not texts else check_indicator_texts(_rows(frame), texts, str(ctx.datasets / "indicators.csv"))
 
 
 @check("原文中每个数字都有着落 / every numeral is an indicator or a documented exclusion", needs_sources=True)
 def check_every_numeral(ctx: Context) -> list[str]:
     from dangxiao.datasets.checks import check_numeral_coverage
 
-    indicators, exclusions = ctx.table("indicators.csv"), ctx.table("exclusions.csv")
-    if indicators is None or exclusions is None:
+    indicators, exclusions, texts = ctx.table("indicators.csv"), ctx.table("exclusions.csv"), _texts(ctx)
+    if indicators is None or exclusions is None or not texts:
         return []
-    return check_numeral_coverage(_rows(indicators), _rows(exclusions), _texts(ctx), str(ctx.datasets / "exclusions.csv"))
+    return check_numeral_coverage(_rows(indicators), _rows(exclusions), texts, str(ctx.datasets / "exclusions.csv"))
 
 
 @check("做法与术语见于来源 / measure names and glossary terms occur in their sources", needs_sources=True)
 def check_names(ctx: Context) -> list[str]:
     from dangxiao.datasets.checks import check_names_in_sources
 
-    problems = []
+    problems, texts = [], _texts(ctx)
     measures, glossary = ctx.table("measures.csv"), ctx.table("glossary.csv")
+    if not texts:
+        return []
     if measures is not None:
-        problems += check_names_in_sources(_rows(measures), _texts(ctx), "name", str(ctx.datasets / "measures.csv"))
+        problems += check_names_in_sources(_rows(measures), texts, "name", str(ctx.datasets / "measures.csv"))
     if glossary is not None:
-        problems += check_names_in_sources(_rows(glossary), _texts(ctx), "term", str(ctx.datasets / "glossary.csv"),
+        problems += check_names_in_sources(_rows(glossary), texts, "term", str(ctx.datasets / "glossary.csv"),
                                            key="term", sources_column="sources")
     return problems
 

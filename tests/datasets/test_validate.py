@@ -139,3 +139,14 @@ def test_catalog_problems_are_reported(capsys, datasets_copy, tmp_path):
     (courses / "b.ipynb").write_text("{}", encoding="utf-8")
     code, out = validate(capsys, "--datasets", datasets_copy, "--courses", courses)
     assert code == 1 and "a.ipynb" in out and "b.ipynb" in out
+
+
+def test_missing_source_article_is_reported_once_and_the_rest_goes_on(capsys, seeds, tmp_path, no_courses):
+    partial = tmp_path / "seeds"
+    partial.mkdir()
+    for path in seeds.glob("0*.txt"):
+        if not path.name.startswith("002"):
+            (partial / path.name).write_bytes(path.read_bytes())
+    code, out = validate(capsys, "--sources", partial, "--courses", no_courses)
+    assert code == 1
+    assert out.count("002_*.txt") == 1 and "✓ 题库" in out
