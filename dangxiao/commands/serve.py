@@ -1,14 +1,76 @@
-"""`dangxiao serve` (not built yet)."""
+"""`dangxiao serve`: the lesson gallery on Voila, for a class on the training centre's intranet."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dangxiao.errors import DangxiaoError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add this subcommand's arguments."""
+    parser.add_argument("--port", type=int, default=8866, help="端口 / port (默认 default 8866)")
+    parser.add_argument(
+        "--host", default="127.0.0.1",
+        help="监听地址；内网直连用 0.0.0.0，推荐放在 nginx 之后 / address to listen on (default 127.0.0.1)",
+    )
+    parser.add_argument("--no-browser", action="store_true", help="不自动打开浏览器 / don't open a browser")
+    parser.add_argument(
+        "--courses", type=Path, default=None,
+        help="课程目录（含 catalog.yaml）/ the courses folder (default: the project's courses/)",
+    )
+    parser.add_argument(
+        "--pool-size", type=int, default=1, metavar="N",
+        help="每课预热内核数，上课时设为班级人数 / preheated kernels per lesson; set to the class size "
+        "for a class (default 1; 0 disables preheating)",
+    )
+    parser.add_argument(
+        "--preheat", action="append", default=[], metavar="LESSON_ID",
+        help="只为这些课程预热（可重复），默认全部 / preheat only these lessons (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--max-kernels", type=int, default=0, metavar="N",
+        help="同时运行的内核上限（含预热池）/ cap on live kernels, pool included "
+        "(default: 75%% of memory / 150 MB)",
+    )
+    parser.add_argument(
+        "--cull-idle-timeout", type=int, default=600, metavar="S",
+        help="关闭无人连接且空闲超过 S 秒的内核 / shut down kernels idle and unconnected for S seconds "
+        "(default 600; 0 disables)",
+    )
+    parser.add_argument(
+        "--cull-interval", type=int, default=60, metavar="S",
+        help="每隔 S 秒检查一次空闲内核 / how often to look for idle kernels (default 60)",
+    )
+    parser.add_argument(
+        "--show-tracebacks", action="store_true",
+        help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise DangxiaoError("`dangxiao serve` 尚未实现 / not implemented yet")
+    from dangxiao.paths import courses_dir
+    from dangxiao.publishing import ServeSettings, serve
+
+    courses = (args.courses or courses_dir()).resolve()
+    if not (courses / "catalog.yaml").is_file():
+        raise DangxiaoError(f"{courses / 'catalog.yaml'}: 文件不存在 / catalog not found")
+    settings = ServeSettings(
+        courses=courses,
+        port=args.port,
+        host=args.host,
+        open_browser=not args.no_browser,
+        pool_size=args.pool_size,
+        preheat=list(args.preheat),
+        max_kernels=args.max_kernels,
+        cull_idle_timeout=args.cull_idle_timeout,
+        cull_interval=args.cull_interval,
+        show_tracebacks=args.show_tracebacks,
+    )
+    settings.validate()
+    print(
+        f"课程目录 / gallery: http://{args.host}:{args.port}/  "
+        f"（预热 pool {settings.pool_size}/课, 内核上限 max kernels {settings.kernel_cap}）",
+        flush=True,
+    )
+    return serve(settings)

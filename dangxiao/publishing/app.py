@@ -1,0 +1,68 @@
+"""`DangxiaoVoila`: Voila serving `courses/` with the gallery, catalog-only lessons and no tree/contents."""
+from __future__ import annotations
+
+from jupyter_server.utils import url_path_join
+from voila.app import Voila
+
+from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
+
+from dangxiao.publishing.handlers import (
+    FileHandler,
+    GalleryHandler,
+    LessonHandler,
+    NotFoundHandler,
+    StaticHandler,
+    TemplateStaticHandler,
+)
+
+__all__ = ["DangxiaoVoila"]
+
+# Stock routes replaced (render, root) or dropped (directory listing of courses/).
+_DROPPED_SUFFIXES = ("/voila/tree", "/voila/api/contents", "/voila/render/(.*)")
+
+
+class DangxiaoVoila(Voila):
+    name = "dangxiao-voila"
+
+    def init_settings(self):
+        settings = super().init_settings()
+        settings["default_handler_class"] = NotFoundHandler
+        return settings
+
+    def init_handlers(self):
+        handlers = []
+        for handler in super().init_handlers():
+            pattern = handler[0]
+            if pattern == self.server_url or any(
+                pattern.startswith(url_path_join(self.server_url, suffix)) for suffix in _DROPPED_SUFFIXES
+            ):
+                continue
+            handlers.append(self._hardened(handler))
+        common = {"voila_configuration": self.voila_configuration, "courses": self.root_dir}
+        handlers.append((self.server_url, GalleryHandler, common))
+        handlers.append(
+            (
+                url_path_join(self.server_url, r"/voila/render/(.*)"),
+                LessonHandler,
+                {**common, "template_paths": self.template_paths, "config": self.config},
+            )
+        )
+        return handlers
+
+    def _hardened(self, handler: tuple) -> tuple:
+        """Swap Voila's static-file handlers for subclasses with Chinese errors and stricter paths."""
+        pattern, cls, *rest = handler
+        kwargs = dict(rest[0]) if rest else {}
+        if cls is AllowListFileHandler:
+            return (pattern, FileHandler, kwargs)
+        if cls is MultiStaticFileHandler:
+            return (pattern, StaticHandler, kwargs)
+        if cls is TemplateStaticFileHandler:
+            return (pattern, TemplateStaticHandler, {**kwargs, "templates": self._template_names()})
+        return handler
+
+    def _template_names(self) -> list[str]:
+        """The template in use and its bases (dangxiao → lab → base): the only ones with static files."""
+        from voila.paths import _default_root_dirs, _find_template_hierarchy
+
+        return _find_template_hierarchy(["voila", "nbconvert"], self.voila_configuration.template, _default_root_dirs())
