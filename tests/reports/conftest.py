@@ -62,8 +62,26 @@ def build_gradebook(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def gradebook_file(tmp_path_factory) -> Path:
-    return build_gradebook(tmp_path_factory.mktemp("course") / "gradebook.db")
+def empty_gradebook_file(tmp_path_factory) -> Path:
+    """A fresh nbgrader gradebook (creating one runs alembic, seconds on a busy machine: do it once)."""
+    path = tmp_path_factory.mktemp("empty") / "gradebook.db"
+    Gradebook(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def gradebook_file(tmp_path_factory, empty_gradebook_file) -> Path:
+    path = tmp_path_factory.mktemp("course") / "gradebook.db"
+    path.write_bytes(empty_gradebook_file.read_bytes())
+    return build_gradebook(path)
+
+
+@pytest.fixture
+def empty_course(tmp_path, empty_gradebook_file) -> Path:
+    folder = tmp_path / "empty-course"
+    folder.mkdir()
+    (folder / "gradebook.db").write_bytes(empty_gradebook_file.read_bytes())
+    return folder
 
 
 @pytest.fixture
@@ -73,3 +91,9 @@ def course(tmp_path, gradebook_file) -> Path:
     folder.mkdir()
     (folder / "gradebook.db").write_bytes(gradebook_file.read_bytes())
     return folder
+
+
+@pytest.fixture(scope="session")
+def students() -> dict[str, tuple[str, str]]:
+    """The fixture's trainees: id → (first name, last name)."""
+    return dict(STUDENTS)
