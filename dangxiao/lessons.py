@@ -1,0 +1,482 @@
+"""Helpers the lesson notebooks call, so that their code cells stay short for non-programmers.
+
+Every fact a lesson shows comes from the datasets by code: quotations by id (`show_quote`), figures by
+place and indicator (`figure`, `facts`), sources by id (`sources_section`), durations from the catalog
+(`lesson_header`). `check_courses()` is the pre-class check that `dangxiao validate` runs over `courses/`.
+"""
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+__all__ = [
+    "lesson_header",
+    "show_quote",
+    "figure",
+    "facts",
+    "figure_counts",
+    "sources_section",
+    "course_map",
+    "simulated",
+    "simulated_chart",
+    "explore",
+    "flag_explorer",
+    "flagged_rows",
+    "check_courses",
+    "quoted_spans",
+    "copied_runs",
+    "REQUIRED_SECTIONS",
+]
+
+SIMULATED = "模拟数据"
+# A lesson must name these sections in a markdown heading (the 学习时长 comes from `lesson_header`).
+REQUIRED_SECTIONS = ("学习目标", "思考题", "资料来源")
+
+
+class Html:
+    """Rich output that Jupyter and Voila both render (the last expression of a cell)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:  # plain-text fallback, e.g. in a terminal
+        return re.sub(r"<[^>]+>", "", self.markup)
+
+
+def _data():
+    from dangxiao import data
+
+    return data
+
+
+def _esc(value) -> str:
+    return html.escape(str(value))
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def _catalog():
+    from dangxiao.catalog import load_catalog
+
+    return load_catalog()
+
+
+def lesson_header(lesson_id: str) -> Html:
+    """The lesson's module, title and duration (minutes), as listed in `courses/catalog.yaml`."""
+    catalog = _catalog()
+    lesson = catalog.lesson(lesson_id)
+    module = next(m for m in catalog.modules if m.id == lesson.module_id)
+    return Html(
+        '<div class="dx-lesson-header" style="border-left:4px solid #b22222;padding:6px 12px;margin:4px 0">'
+        f"<div>{_esc(module.title)}</div>"
+        f'<div style="font-size:1.2em;font-weight:bold">{_esc(lesson.title)}</div>'
+        f"<div>学习时长：<b>{lesson.minutes}</b> 分钟（课程编号 {_esc(lesson.id)}）</div></div>"
+    )
+
+
+def course_map() -> Html:
+    """Every module and lesson in teaching order, with minutes and notebook links."""
+    catalog = _catalog()
+    rows = []
+    for module in catalog.modules:
+        minutes = sum(lesson.minutes for lesson in module.lessons)
+        rows.append(f'<tr style="background:#f3e9e9"><th colspan="2" style="text-align:left">{_esc(module.title)}</th>'
+                    f"<th>{minutes} 分钟</th></tr>")
+        for lesson in module.lessons:
+            rows.append(f"<tr><td>{_esc(lesson.id)}</td>"
+                        f'<td><a href="{_esc(lesson.notebook)}">{_esc(lesson.title)}</a></td>'
+                        f"<td>{lesson.minutes} 分钟</td></tr>")
+    total = sum(lesson.minutes for lesson in catalog.lessons)
+    return Html(
+        f"<table><caption>{_esc(catalog.title)}：共 {len(catalog.lessons)} 课，{total} 分钟</caption>"
+        "<tr><th>编号</th><th>课程</th><th>时长</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+# ---------------------------------------------------------------- sources and quotations
+
+
+def _source_row(source_id: str):
+    sources = _data().sources()
+    match = sources[sources["id"] == source_id]
+    if match.empty:
+        from dangxiao.errors import DangxiaoError
+
+        raise DangxiaoError(f"sources: 没有来源 '{source_id}' / no such source id")
+    return match.iloc[0]
+
+
+def _cite(row) -> str:
+    parts = [f"《{_esc(row['title'])}》"]
+    for key in ("author", "date"):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            parts.append(_esc(value.strip()))
+    return "，".join(parts)
+
+
+def show_quote(quote_id: str) -> Html:
+    """A quotation from the `quotations` dataset, verbatim in quotation marks, with speaker and source."""
+    quotations = _data().quotations()
+    match = quotations[quotations["id"] == quote_id]
+    if match.empty:
+        from dangxiao.errors import DangxiaoError
+
+        raise DangxiaoError(f"quotations: 没有引文 '{quote_id}' / no such quotation id")
+    row = match.iloc[0]
+    speaker = row["speaker"] if isinstance(row["speaker"], str) and row["speaker"].strip() else ""
+    said = f"{_esc(speaker)}：" if speaker else ""
+    return Html(
+        '<blockquote class="dx-quote" style="border-left:4px solid #999;margin:8px 0;padding:4px 12px">'
+        f"<div>{said}“{_esc(row['text'])}”</div>"
+        f'<div style="color:#555;font-size:0.9em">——引自{_cite(_source_row(row["source"]))}</div>'
+        "</blockquote>"
+    )
+
+
+def sources_section(source_ids: Iterable[str]) -> Html:
+    """The lesson's 资料来源: title, author and date of each article, from the `sources` dataset."""
+    items = []
+    for source_id in source_ids:
+        row = _source_row(source_id)
+        place = row.get("place")
+        where = f"（{_esc(place)}）" if isinstance(place, str) and place else ""
+        items.append(f"<li>{_cite(row)}{where}</li>")
+    return Html('<ol class="dx-sources">' + "".join(items) + "</ol>")
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _indicator_rows(place: str | None = None, indicators: Iterable[str] | None = None):
+    table = _data().indicators()
+    if place is not None:
+        table = table[table["place"] == place]
+    if indicators is not None:
+        wanted = list(indicators)
+        missing = [name for name in wanted if name not in set(table["indicator"])]
+        if missing:
+            from dangxiao.errors import DangxiaoError
+
+            raise DangxiaoError(f"indicators: {place or ''} 没有指标 {missing[0]!r} / no such indicator")
+        table = table.set_index("indicator").loc[wanted].reset_index()
+    return table
+
+
+def figure(place: str, indicator: str) -> str:
+    """The figure exactly as the source writes it (e.g. “15.6万名”), looked up by place and indicator."""
+    return str(_indicator_rows(place, [indicator]).iloc[0]["text"])
+
+
+def facts(place: str | None = None, indicators: Iterable[str] | None = None):
+    """A table of figures (as written in the source) for a place, with the source id."""
+    table = _indicator_rows(place, indicators)
+    shown = table[["place", "indicator", "text", "source"]].rename(
+        columns={"place": "地方", "indicator": "指标", "text": "原文数字", "source": "来源"})
+    title = f"{place}：资料中的数字" if place else "资料中的数字"
+    return shown.style.hide(axis="index").set_caption(title)
+
+
+def figure_counts():
+    """How many figures each article gives, for all five places (0 where an article gives none)."""
+    places = _data().places()["place"]
+    counts = _data().indicators().groupby("place").size().reindex(places, fill_value=0)
+    table = counts.rename("文章给出的数字个数").rename_axis("地方").to_frame()
+    return table.style.set_caption("各地文章中的数字个数（据指标数据集统计）")
+
+
+# ---------------------------------------------------------------- simulated data
+
+
+def simulated(table, title: str, percent: Iterable[str] = ()):
+    """Show a DataFrame with a caption saying it is simulated (模拟数据); `percent` columns as 95%."""
+    caption = title if SIMULATED in title else f"{title}（{SIMULATED}）"
+    frame = table.to_frame() if hasattr(table, "to_frame") and not hasattr(table, "columns") else table
+    styler = frame.style.format(precision=1)
+    percent = [column for column in percent if column in frame.columns]
+    if percent:
+        styler = styler.format("{:.0%}", subset=percent)
+    return styler.set_caption(caption)
+
+
+def simulated_chart(series, title: str, xlabel: str = "", ylabel: str = ""):
+    """A horizontal bar chart of a Series, titled as 模拟数据, using the font the widgets package ships."""
+    import matplotlib.pyplot as plt
+
+    _use_chinese_font()
+    caption = title if SIMULATED in title else f"{title}（{SIMULATED}）"
+    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(series), 4) + 1))
+    series.sort_values().plot.barh(ax=ax, color="#b22222")
+    ax.set_title(caption)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
+    return fig
+
+
+def _use_chinese_font() -> None:
+    from dangxiao.widgets import fonts
+
+    for name in ("use_cjk_font",):
+        setup = getattr(fonts, name, None)
+        if callable(setup):
+            setup()
+            return
+
+
+# ---------------------------------------------------------------- checking the courses
+
+# “…” spans; an attributed one is preceded by a speech verb (指出：“…”) or followed by a dash (“…”——某某).
+QUOTED = re.compile(r"“([^“”]+)”")
+SPEECH = re.compile(r"(指出|强调|说|说道|所说|提出|要求|叮嘱|写道|表示|称赞|称)[：:，,]?\s*$")
+SHOW_QUOTE_CALL = re.compile(r"show_quote\(\s*['\"]([^'\"]+)['\"]\s*\)")
+LESSON_HEADER_CALL = re.compile(r"lesson_header\(\s*['\"]([^'\"]+)['\"]\s*\)")
+
+
+def quoted_spans(text: str) -> list[tuple[str, bool]]:
+    """Every “…” span in `text`, with whether it is attributed to a speaker."""
+    spans = []
+    for match in QUOTED.finditer(text):
+        before = text[max(0, match.start() - 8):match.start()]
+        after = text[match.end():match.end() + 2]
+        spans.append((match.group(1), bool(SPEECH.search(before)) or after == "——"))
+    return spans
+
+
+def _canonical(text: str) -> str:
+    # The articles mix half- and full-width punctuation: compare formulations on one form.
+    table = str.maketrans({",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"})
+    return re.sub(r"\s+", "", text.translate(table))
+
+
+@lru_cache(maxsize=1)
+def normalised_sources() -> dict[str, str] | None:
+    """Each source article as normalised simplified text, or None when it cannot be built here."""
+    try:
+        from dangxiao.datasets.normalise import normalise
+    except ImportError:
+        return None
+    texts = {}
+    for row in _data().sources().itertuples():
+        path = _seed_path(row.file)
+        if path is None:
+            return None
+        texts[row.id] = normalise(path)
+    return texts
+
+
+def _seed_path(name: str) -> Path | None:
+    import os
+
+    from dangxiao.paths import project_root
+
+    candidates = [os.environ.get("DANGXIAO_SEEDS", ""), project_root() / "datasets" / "seeds",
+                  project_root().parent / "shared" / "seeds"]
+    try:
+        from dangxiao.datasets import build
+
+        candidates.insert(0, getattr(build, "SEEDS_DIR", ""))
+    except ImportError:
+        pass
+    for folder in candidates:
+        if folder and (Path(folder) / name).is_file():
+            return Path(folder) / name
+    return None
+
+
+COPY_RUN = 20  # characters: a longer run shared with an article (outside quotation marks) is copied prose
+_MARKUP = re.compile(r"[*#>|`\-]|\[|\]")
+
+
+def _prose(text: str) -> str:
+    """Text as compared for copying: quotations and titles blanked out, markup and spaces dropped."""
+    text = re.sub(r"“[^“”]*”|《[^《》]*》|‘[^‘’]*’", "\n", text)
+    return _canonical(_MARKUP.sub("", text).replace("\n", "\u2028"))
+
+
+def copied_runs(text: str, sources: dict[str, str], length: int = COPY_RUN) -> list[tuple[str, str]]:
+    """(run, source id) for every run of `length` characters of `text` (outside quotations) found in a source."""
+    prose = _prose(text)
+    windows = _source_windows(tuple(sorted(sources.items())), length)
+    found, index = [], 0
+    while index + length <= len(prose):
+        run = prose[index:index + length]
+        if "\u2028" not in run and run in windows:
+            end = index + length
+            while end < len(prose) and prose[index:end + 1] in sources.get(windows[run], ""):
+                end += 1
+            found.append((prose[index:end], windows[run]))
+            index = end
+        else:
+            index += 1
+    return found
+
+
+@lru_cache(maxsize=4)
+def _source_windows(items: tuple[tuple[str, str], ...], length: int) -> dict[str, str]:
+    windows: dict[str, str] = {}
+    for source_id, text in items:
+        canonical = _canonical(text)
+        for start in range(len(canonical) - length + 1):
+            windows.setdefault(canonical[start:start + length], source_id)
+    return windows
+
+
+def _cell_text(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str], quotation_ids: set[str],
+                   sources: dict[str, str] | None) -> list[str]:
+    """Problems of one lesson notebook, one line each."""
+    import nbformat
+
+    problems: list[str] = []
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # unreadable JSON or schema: name the file and move on
+        return [f"{path}: 无法读取 / unreadable notebook: {error}"]
+    markdown = "\n".join(_cell_text(c) for c in notebook.cells if c.cell_type == "markdown")
+    code = "\n".join(_cell_text(c) for c in notebook.cells if c.cell_type == "code")
+    if any(c.get("outputs") or c.get("execution_count") for c in notebook.cells if c.cell_type == "code"):
+        problems.append(f"{path}: 含有输出，请清除后提交 / has outputs: strip them")
+    headings = [line for line in markdown.splitlines() if line.lstrip().startswith("#")]
+    for section in REQUIRED_SECTIONS:
+        if not any(section in line for line in headings):
+            problems.append(f"{path}: 缺少“{section}”小节 / missing section {section}")
+    headers = LESSON_HEADER_CALL.findall(code)
+    if lesson_id and headers != [lesson_id]:
+        problems.append(f"{path}: 须调用 lesson_header('{lesson_id}') 显示学习时长 / must show its duration")
+    if "QuizGroup(" not in code and "Quiz." not in code:
+        problems.append(f"{path}: 缺少自测题 / missing a self-check quiz")
+    if "Reflection(" not in code:
+        problems.append(f"{path}: 缺少思考题控件 / missing a Reflection widget")
+    if "store=" in code:
+        problems.append(f"{path}: 课程页面不保存答案，请去掉 store= / lessons use no answer store")
+    for quote_id in SHOW_QUOTE_CALL.findall(code):
+        if quotation_ids and quote_id not in quotation_ids:
+            problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
+    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
+    if sources is not None:
+        canonical_sources = {key: _canonical(value) for key, value in sources.items()}
+        for cell in notebook.cells:
+            for run, source_id in copied_runs(_cell_text(cell), canonical_sources):
+                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 与原文 {source_id} 有一段相同文字，请用自己的话改写 / "
+                                f"copied from the article: {run}")
+    for text in (markdown, code):
+        for span, attributed in quoted_spans(text):
+            if attributed:
+                if span not in quotation_texts:
+                    problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
+            elif sources is not None and not any(_canonical(span) in doc for doc in corpus):
+                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+    return problems
+
+
+def check_courses(courses: Path | str | None = None) -> list[str]:
+    """Problems in the lessons (catalog, outputs, sections, quotations), one line each; [] when all is well."""
+    from dangxiao.catalog import load_catalog
+    from dangxiao.errors import DangxiaoError
+
+    try:
+        catalog = load_catalog(courses)
+    except DangxiaoError as error:
+        return [str(error)]
+    problems = [f"{catalog.root / name}: 目录中列出但文件不存在 / listed in catalog.yaml but missing"
+                for name in catalog.missing_notebooks()]
+    problems += [f"{catalog.root / name}: 未列入 catalog.yaml / not listed in the catalog"
+                 for name in catalog.unlisted_notebooks()]
+    try:
+        quotations = _data().quotations()
+        quotation_texts, quotation_ids = set(quotations["text"]), set(quotations["id"])
+    except Exception as error:  # the datasets are checked on their own by `dangxiao validate`
+        problems.append(f"quotations: 无法读取引文数据，未核对引文 / cannot read the quotations dataset: {error}")
+        quotation_texts, quotation_ids = set(), set()
+    try:
+        sources = normalised_sources()
+    except Exception:
+        sources = None
+    ids_by_notebook = {lesson.notebook: lesson.id for lesson in catalog.lessons}
+    for path in sorted(catalog.root.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        relative = str(path.relative_to(catalog.root))
+        problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
+    return problems
+
+
+# ---------------------------------------------------------------- small interactive pieces
+
+
+def explore(cards: dict[str, str], description: str = "点选查看："):
+    """Buttons that each show one short explanation (a widget that works in Voila)."""
+    import ipywidgets as widgets
+
+    names = list(cards)
+    buttons = widgets.ToggleButtons(options=names, value=names[0], description=description,
+                                    style={"description_width": "initial", "button_width": "auto"})
+    panel = widgets.HTML(layout=widgets.Layout(border="1px solid #ddd", padding="6px 12px", margin="6px 0"))
+
+    def show(change=None):
+        panel.value = f"<b>{_esc(buttons.value)}</b><p>{_esc(cards[buttons.value])}</p>"
+
+    buttons.observe(show, names="value")
+    show()
+    return widgets.VBox([buttons, panel])
+
+
+FLAG_RULES = (  # column, label, rule, slider range, default, step
+    ("中位时长_小时", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
+    ("办结率", "办结率低于", "below", (0.80, 1.0), 0.90, 0.01),
+    ("平均满意度", "平均满意度低于（分）", "below", (1.0, 5.0), 3.0, 0.1),
+)
+
+
+def flagged_rows(summary, limits: dict[str, float]):
+    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
+    import pandas as pd
+
+    reasons = pd.Series("", index=summary.index)
+    for column, label, rule, _, _, _ in FLAG_RULES:
+        if column not in summary.columns or column not in limits:
+            continue
+        values = summary[column].astype("float64")
+        broken = values > limits[column] if rule == "above" else values < limits[column]
+        reasons = reasons.where(~broken.fillna(False), reasons + "；" + column)
+    reasons = reasons.str.lstrip("；")
+    table = summary.assign(关注原因=reasons)
+    return table[table["关注原因"] != ""]
+
+
+def flag_explorer(summary):
+    """Sliders for the three limits and the flagged rows of `summary` (模拟数据), updated as they move."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    sliders = {}
+    for column, label, _, (low, high), default, step in FLAG_RULES:
+        sliders[column] = widgets.FloatSlider(
+            value=default, min=low, max=high, step=step, description=label, readout_format=".2f",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="460px"))
+    output = widgets.Output()
+
+    def refresh(change=None):
+        limits = {column: slider.value for column, slider in sliders.items()}
+        rows = flagged_rows(summary, limits)
+        output.clear_output(wait=True)
+        with output:
+            display(simulated(rows, f"需要关注的行：共 {len(rows)} 行", percent=["办结率"]))
+
+    for slider in sliders.values():
+        slider.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([*sliders.values(), output])
