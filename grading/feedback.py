@@ -8,13 +8,22 @@ quote the hidden assertion (the answer key), with a short Chinese note. Points s
 """
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode, from_dict
 from traitlets import Unicode
+from traitlets.config import Config
+from traitlets.utils.importstring import import_item
 
 from nbgrader.preprocessors import ClearHiddenTests
 
-__all__ = ["ClearHiddenTestsFromFeedback", "HIDDEN_FAILURE_NOTE"]
+__all__ = [
+    "ClearHiddenTestsFromFeedback", "HIDDEN_FAILURE_NOTE", "feedback_config", "hidden_test_lines",
+    "hidden_lines", "page_text", "leaked_feedback",
+]
 
 HIDDEN_FAILURE_NOTE = "本题未通过隐藏测试（隐藏测试内容不公开）。/ A hidden test did not pass (hidden tests are not shown)."
 
@@ -42,3 +51,88 @@ def _without_traceback(output: NotebookNode, note: str) -> NotebookNode:
         return output
     message = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip(": ")
     return from_dict({"output_type": "stream", "name": "stderr", "text": f"{message}\n{note}\n"})
+
+
+def feedback_config(config: Config) -> Config:
+    """Extra config making sure `ClearHiddenTestsFromFeedback` runs right after `GetGrades`.
+
+    The course config already lists it; this keeps `dangxiao feedback` safe for a course whose
+    config does not (an older `nbgrader_config.py`).
+    """
+    from nbgrader.converters import GenerateFeedback
+
+    configured = config.GenerateFeedback.get("preprocessors", list(GenerateFeedback.preprocessors.default()))
+    names = [_dotted(item) for item in configured]
+    ours = _dotted(ClearHiddenTestsFromFeedback)
+    if ours not in names:
+        after = names.index("nbgrader.preprocessors.getgrades.GetGrades") + 1 if (
+            "nbgrader.preprocessors.getgrades.GetGrades" in names) else 0
+        names.insert(after, ours)
+    extra = Config()
+    extra.GenerateFeedback.preprocessors = names
+    return extra
+
+
+def _dotted(item) -> str:
+    if isinstance(item, str):
+        item = import_item(item)
+    return f"{item.__module__}.{item.__qualname__}"
+
+
+def hidden_test_lines(api, assignment_id: str) -> list[str]:
+    """Every non-trivial line inside a hidden-test region of the assignment, from the gradebook."""
+    lines: list[str] = []
+    with api.gradebook as gradebook:
+        assignment = gradebook.find_assignment(assignment_id)
+        for notebook in assignment.notebooks:
+            for cell in notebook.source_cells:
+                lines.extend(hidden_lines(cell.source or ""))
+    return lines
+
+
+def hidden_lines(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> list[str]:
+    found, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside and len(line.strip()) >= 6 and not line.strip().startswith("#"):
+            found.append(line.strip())
+    return found
+
+
+def page_text(path: Path) -> str:
+    """The text a reader of an HTML page sees (scripts and styles left out)."""
+    parser = _TextParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return "".join(parser.parts)
+
+
+def leaked_feedback(pages: list[Path], lines: list[str]) -> list[Path]:
+    """The pages whose text contains any of `lines` (whitespace-insensitive)."""
+    wanted = [_squash(line) for line in lines if _squash(line)]
+    return [page for page in pages if any(line in _squash(page_text(page)) for line in wanted)]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+class _TextParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)

@@ -1,14 +1,62 @@
-"""`dangxiao lab` (not built yet)."""
+"""`dangxiao lab`: open JupyterLab on the nbgrader course (formgrader included).
+
+JupyterLab runs in the course folder, so nbgrader's formgrader reads the course's
+`nbgrader_config.py`. It is started offline-safe: no news feed (otherwise JupyterLab asks to opt in
+and "yes" fetches from the internet) and no update check.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from dangxiao.errors import DangxiaoError
+# Off-line settings: `news_url=None` makes the page config say news is disabled, so the opt-in
+# prompt never appears and /lab/api/news fetches nothing; the update check never calls out either.
+OFFLINE_ARGS = (
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Add this subcommand's arguments."""
+    parser.add_argument("--course", metavar="DIR", help="课程目录（默认 assignments/）/ nbgrader course folder")
+    parser.add_argument("--port", type=int, default=8888, help="端口 / port (默认 8888)")
+    parser.add_argument("--ip", default="127.0.0.1", help="监听地址 / address to listen on (默认 127.0.0.1)")
+    parser.add_argument("--no-browser", action="store_true", help="不自动打开浏览器 / do not open a browser")
+
+
+def lab_command(course: Path, port: int = 8888, ip: str = "127.0.0.1", open_browser: bool = True) -> list[str]:
+    """The JupyterLab command line for the course."""
+    command = [
+        sys.executable, "-m", "jupyterlab",
+        f"--ServerApp.root_dir={course}",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        *OFFLINE_ARGS,
+    ]
+    if not open_browser:
+        command.append("--no-browser")
+    return command
+
+
+def lab_environment() -> dict[str, str]:
+    """The environment for JupyterLab: this Python's bin first (nbgrader needs `alembic` on PATH)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
 
 
 def run(args: argparse.Namespace) -> int:
-    raise DangxiaoError("`dangxiao lab` 尚未实现 / not implemented yet")
+    from dangxiao.grading.course import course_info, find_course, load_course_config
+
+    course = find_course(args.course)
+    info = course_info(load_course_config(course))
+    print(f"打开 JupyterLab / opening JupyterLab: {info.title or course.name}（{course}）")
+    print("  评分界面 / formgrader: 菜单 Nbgrader → Formgrader；Ctrl+C 停止 / stop")
+    command = lab_command(course, args.port, args.ip, open_browser=not args.no_browser)
+    try:
+        return subprocess.call(command, cwd=course, env=lab_environment())
+    except KeyboardInterrupt:
+        return 130
