@@ -62,6 +62,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter, NbGraderException
 from nbgrader.coursedir import CourseDirectory
@@ -348,6 +350,7 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     kept_failed_output: str = ""
+    sandbox_uid: int | None = None          # the uid its kernel ran as (None: not root)
 
     @property
     def ok(self) -> bool:
@@ -442,6 +445,8 @@ class GradingRun:
 
     # running
     def run(self) -> list[SubmissionResult]:
+        # nbgrader's own Gradebook.add_submission triggers this SQLAlchemy 2 warning (stock too)
+        warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
         self.check_gradebook()
         students, missing = self.students()
         results = [SubmissionResult(s, self.options.assignment, STATUS_MISSING,
@@ -462,6 +467,8 @@ class GradingRun:
                 try:
                     for done, future in enumerate(_as_completed(futures), len(results) + 1):
                         result = future.result()
+                        with self.db_lock:
+                            self._fill_scores([result])
                         results.append(result)
                         self._report(result, done, total)
                 except KeyboardInterrupt:
@@ -470,11 +477,12 @@ class GradingRun:
                     self._kill_live_sandboxes()
                     raise
         finally:
+            if uids is not None:
+                uids.close()
             shutil.rmtree(sandbox_parent, ignore_errors=True)
             shutil.rmtree(self.options.course / self.staging_rel, ignore_errors=True)
             with contextlib.suppress(OSError):
                 (self.options.course / STAGING_DIR).rmdir()
-        self._fill_scores(results)
         return sorted(results, key=lambda r: r.student)
 
     def _report(self, result: SubmissionResult, done: int, total: int) -> None:
@@ -497,7 +505,7 @@ class GradingRun:
             converter = SandboxedAutograde(
                 coursedir=self.coursedir(student, staging=True), config=self.config, log=self.log,
                 sandbox=sandbox, db_lock=self.db_lock)
-            result = SubmissionResult(student, self.options.assignment, STATUS_OK)
+            result = SubmissionResult(student, self.options.assignment, STATUS_OK, sandbox_uid=uid)
             try:
                 converter.grade()
             except BaseException as error:  # noqa: BLE001 - any failure stays with this submission

@@ -153,25 +153,45 @@ class UidPool:
     A uid per sandbox (not one shared "sandbox" account) means concurrent trainees cannot read or
     signal each other's kernels, RLIMIT_NPROC counts one trainee only, and "kill every process of
     the uid" cannot hit anything else. The uids need no /etc/passwd entry (USER and HOME are set in
-    the kernel's environment).
+    the kernel's environment). Each uid is also claimed with an flock on a root-only lock file for
+    as long as the pool lives, so two grading runs at the same time never share a uid.
     """
 
+    LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
+
     def __init__(self, size: int, base: int = 61000) -> None:
+        import fcntl
+
         taken_accounts = {entry.pw_uid for entry in pwd.getpwall()}
         taken_processes = set()
         for process in psutil.process_iter(["uids"]):
             with contextlib.suppress(psutil.Error, TypeError):
                 taken_processes.add(process.info["uids"].real)
         free: list[int] = []
+        self._locks = []
         uid = base
         while len(free) < size and uid < base + 4000:
             if uid not in taken_accounts and uid not in taken_processes:
-                free.append(uid)
+                handle = open(self.LOCK_DIR / f"dangxiao-sandbox-{uid}.lock", "a")  # noqa: SIM115
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    handle.close()
+                else:
+                    self._locks.append(handle)
+                    free.append(uid)
             uid += 1
         if len(free) < size:
+            self.close()
             raise RuntimeError(f"没有足够的空闲 uid / not enough free uids from {base}")
+        self.uids = tuple(free)
         self._free = free
         self._lock = threading.Condition()
+
+    def close(self) -> None:
+        for handle in self._locks:
+            handle.close()
+        self._locks = []
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[int]:

@@ -1,14 +1,71 @@
-"""`dangxiao autograde` (not built yet)."""
+"""`dangxiao autograde ASSIGNMENT`: grade every submission in parallel, each kernel in a sandbox.
+
+Reads `submitted/<student>/<assignment>/`, writes nbgrader's gradebook and `autograded/`, prints a
+Chinese summary and writes it as CSV under `reports/autograde/` (with the run's log). See
+`dangxiao.grading.autograde` for what is reused from nbgrader and the threat model.
+"""
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+import os
+import sys
+from pathlib import Path
 
 from dangxiao.errors import DangxiaoError
+from dangxiao.paths import assignments_dir
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add this subcommand's arguments."""
+    parser.add_argument("assignment", metavar="ASSIGNMENT", help="作业编号 / assignment id, e.g. a02")
+    parser.add_argument("--course", type=Path, default=None,
+                        help="课程目录（nbgrader 课程根目录）/ nbgrader course root (default: assignments/)")
+    parser.add_argument("--jobs", "-j", type=int, default=min(4, os.cpu_count() or 1),
+                        help="同时评分的份数 / submissions graded at once (default: CPU count, at most 4)")
+    parser.add_argument("--student", action="append", nargs="+", default=None, metavar="ID",
+                        help="只评这些学员 / grade only these students (repeatable)")
+    parser.add_argument("--timeout", type=int, default=None, metavar="S",
+                        help="每个单元格的时间上限（秒）/ per-cell time limit in seconds (default: course config, 30)")
+    parser.add_argument("--notebook-timeout", type=int, default=None, metavar="S",
+                        help="每本 notebook 的总时间上限（秒）/ whole-notebook cap in seconds (default 300)")
+    parser.add_argument("--memory-mb", type=int, default=2048,
+                        help="每个内核的内存上限（MB，地址空间）/ memory limit per kernel in MB (default 2048)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise DangxiaoError("`dangxiao autograde` 尚未实现 / not implemented yet")
+    from dangxiao.grading.autograde import GradingOptions, grade_assignment
+    from dangxiao.grading.autograde_report import Progress, summary_table, write_csv
+    from dangxiao.grading.sandbox import SandboxLimits
+
+    _venv_bin_on_path()
+    course = (args.course or assignments_dir()).resolve()
+    students = [s for group in args.student for s in group] if args.student else None
+    try:
+        options = GradingOptions(
+            course=course, assignment=args.assignment, jobs=args.jobs, students=students,
+            cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+            limits=SandboxLimits(memory_mb=args.memory_mb))
+    except ValueError as error:
+        raise DangxiaoError(str(error)) from None
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    reports = course / "reports" / "autograde"
+    log_file = reports / f"{args.assignment}-{stamp}.log"
+    try:
+        results = grade_assignment(options, on_result=Progress(), log_file=log_file)
+    except (FileNotFoundError, LookupError, RuntimeError) as error:
+        raise DangxiaoError(str(error).strip("'\"")) from None
+    if not results:
+        raise DangxiaoError(f"{course / 'submitted'}: 作业 {args.assignment} 没有任何提交 / no submissions")
+    print()
+    print(summary_table(results))
+    csv_path = write_csv(results, reports / f"{args.assignment}-{stamp}.csv")
+    print(f"\n汇总表 / summary: {csv_path}\n日志 / log: {log_file}")
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _venv_bin_on_path() -> None:
+    # nbgrader runs `alembic` from PATH when it creates or upgrades a gradebook
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

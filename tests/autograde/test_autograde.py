@@ -1,0 +1,179 @@
+"""dangxiao autograde: parallel = sequential, timeouts, bad files, the sandbox, nothing submitted lost."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import stat
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbgrader.api import Gradebook
+
+from dangxiao.cli import main
+from dangxiao.grading.autograde import STATUS_FAILED, STATUS_OK, GradingOptions, grade_assignment
+from dangxiao.grading.autograde_report import summary_table
+from dangxiao.grading.sample_course import ASSIGNMENT, MAX_SCORE, NOTEBOOK, write_submission
+from dangxiao.grading.sandbox import SandboxLimits
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox switches uid only when run as root")
+
+
+def gradebook_scores(course: Path) -> dict:
+    """Every grade row nbgrader keeps: (student, notebook, grade cell) -> (auto, max, manual)."""
+    rows = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "dangxiao_test") as gb:
+        assignment = gb.find_assignment(ASSIGNMENT)
+        for submission in assignment.submissions:
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    rows[(submission.student.id, notebook.name, grade.cell.name)] = (
+                        grade.auto_score, grade.max_score, grade.manual_score)
+    return rows
+
+
+def by_student(results):
+    return {result.student: result for result in results}
+
+
+@pytest.mark.slow
+def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
+    kinds = {"t1": "reference", "t2": "blank", "t3": "partial", "t4": "reference"}
+    courses = []
+    for jobs in (1, 2):
+        course = make_course()
+        for student, kind in kinds.items():
+            write_submission(course, student, kind)
+        results = grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=jobs))
+        assert all(result.ok for result in results), [r.problem for r in results]
+        courses.append(course)
+    sequential, parallel = (gradebook_scores(course) for course in courses)
+    assert sequential == parallel
+    assert len(sequential) == 4 * 2  # 4 students x 2 grade cells
+    totals = {s: sum(v[0] for k, v in sequential.items() if k[0] == s) for s in kinds}
+    assert totals == {"t1": MAX_SCORE, "t2": 0.0, "t3": 2.0, "t4": MAX_SCORE}
+    # the graded notebooks exist where nbgrader's own tools (formgrader, feedback) look for them
+    for course in courses:
+        for student in kinds:
+            assert (course / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, capsys, tree_hashes,
+                                                               sandbox_processes):
+    course = make_course()
+    kinds = {"ok": "reference", "loop": "loop", "deaf": "sigint", "broken": "malformed",
+             "cut": "truncated", "crash": "crash", "flood": "flood"}
+    for student, kind in kinds.items():
+        write_submission(course, student, kind)
+    # an earlier result of a submission that will now fail must survive (stock nbgrader deletes it)
+    earlier = course / "autograded" / "broken" / ASSIGNMENT
+    earlier.mkdir(parents=True)
+    (earlier / "previous-result.txt").write_text("上次的评分结果", encoding="utf-8")
+    submitted_before = tree_hashes(course / "submitted")
+
+    code = main(["autograde", ASSIGNMENT, "--course", str(course), "--jobs", "2",
+                 "--timeout", "3", "--notebook-timeout", "40"])
+    out = capsys.readouterr().out
+    assert code == 1  # some submissions failed
+
+    assert tree_hashes(course / "submitted") == submitted_before
+    assert (earlier / "previous-result.txt").read_text(encoding="utf-8") == "上次的评分结果"
+    assert not sandbox_processes(), "sandboxed processes outlived grading"
+
+    csv_files = list((course / "reports" / "autograde").glob(f"{ASSIGNMENT}-*.csv"))
+    assert len(csv_files) == 1
+    assert csv_files[0].read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(csv_files[0], encoding="utf-8-sig", newline="") as handle:
+        rows = {row["学员"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(kinds)
+
+    assert rows["ok"]["状态"] == STATUS_OK and rows["ok"]["得分"] == "5/5"
+    # the plain loop is interrupted by the per-cell timeout: graded, its part lost, noted
+    assert rows["loop"]["状态"] == STATUS_OK and rows["loop"]["得分"] == "3/5"
+    assert "超时" in rows["loop"]["问题"]
+    # a loop that ignores SIGINT cannot be interrupted: the kernel is killed, the submission fails
+    assert rows["deaf"]["状态"] == STATUS_FAILED and "SIGINT" in rows["deaf"]["问题"]
+    for student in ("broken", "cut"):
+        assert rows[student]["状态"] == STATUS_FAILED
+        assert f"submitted/{student}/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in rows[student]["问题"]
+        assert "JSON" in rows[student]["问题"]
+    assert rows["crash"]["状态"] == STATUS_FAILED and "内核" in rows["crash"]["问题"]
+    # huge output is cut while it arrives; the submission is still graded
+    assert rows["flood"]["状态"] == STATUS_OK and "截断" in rows["flood"]["问题"]
+    flooded = nbformat.read(course / "autograded" / "flood" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    assert sum(len(json.dumps(cell.get("outputs", []))) for cell in flooded.cells) < 3_000_000
+
+    # the printed summary names the same problems
+    assert "问题" in out and f"submitted/broken/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in out
+    # no staging left behind in the course
+    assert not (course / ".dangxiao-staging").exists()
+
+
+@needs_root
+def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree_hashes, sandbox_processes):
+    course = make_course()
+    write_submission(course, "honest", "reference")
+    write_submission(course, "snoop", "snoop")
+    protected = {name: tree_hashes(course / name) for name in ("source", "release", "submitted")}
+    config_before = (course / "nbgrader_config.py").read_bytes()
+    mode_before = stat.S_IMODE(course.stat().st_mode)
+
+    results = by_student(grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=2)))
+
+    assert results["honest"].ok and results["honest"].score == MAX_SCORE
+    graded = nbformat.read(course / "autograded" / "snoop" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    printed = "".join(out.get("text", "") for cell in graded.cells for out in cell.get("outputs", []))
+    assert "SNOOP-REPORT " in printed, printed[:2000]
+    report = json.loads(printed.split("SNOOP-REPORT ", 1)[1].splitlines()[0])
+
+    assert report["uid"] != 0 and report["uid"] == results["snoop"].sandbox_uid
+    assert not report["cwd"].startswith(str(course))
+    for attempt in ("read_source", "read_source_relative", "read_gradebook", "write_gradebook",
+                    "write_source", "write_config", "list_course", "parent_cwd", "parent_cwd_link",
+                    "parent_environ"):
+        assert report[attempt].startswith("denied"), (attempt, report[attempt])
+    # the hunt walked the course's parent, the sandbox tree and /tmp for the hidden tests' marker:
+    # nothing of this course was readable (other courses lying open in /tmp are not our business)
+    assert not [hit for hit in report["hunt"] if str(course) in hit], report["hunt"]
+    assert not [hit for hit in report["hunt"] if "dangxiao-autograde-" in hit], report["hunt"]
+
+    for name, hashes in protected.items():
+        assert tree_hashes(course / name) == hashes, name
+    assert (course / "nbgrader_config.py").read_bytes() == config_before
+    assert not (course / "gradebook.db").read_bytes().endswith(b"x")
+    assert stat.S_IMODE(course.stat().st_mode) == mode_before  # protection lifted afterwards
+    # the snoop's own test cells still ran and were graded (it answered correctly)
+    assert results["snoop"].ok and results["snoop"].score == MAX_SCORE
+    assert not sandbox_processes()
+
+
+def test_missing_student_and_options_are_reported(make_course):
+    course = make_course()
+    results = grade_assignment(GradingOptions(course, ASSIGNMENT, students=["nobody"]))
+    assert [r.status for r in results] == ["未找到"] and "nobody" in results[0].problem
+    with pytest.raises(ValueError):
+        GradingOptions(course, ASSIGNMENT, jobs=0)
+    with pytest.raises(ValueError):
+        SandboxLimits(memory_mb=0)
+    assert main(["autograde", "zz99", "--course", str(course)]) == 1  # unknown assignment: one line
+
+
+def test_summary_table_aligns_chinese(make_course):
+    from dangxiao.grading.autograde import SubmissionResult
+
+    table = summary_table([
+        SubmissionResult("张三", "a01", STATUS_OK, score=4, max_score=5),
+        SubmissionResult("li", "a01", STATUS_FAILED, max_score=5, problem_file="submitted/li/a01/x.ipynb",
+                         cause="不是合法的 notebook JSON"),
+    ])
+    lines = table.splitlines()
+    assert lines[0].startswith("学员") and "问题" in lines[0]
+    assert "4/5" in lines[2] and "submitted/li/a01/x.ipynb: 不是合法的 notebook JSON" in lines[3]
+    # the status column starts at the same display column in every row
+    from dangxiao.grading.autograde_report import _width
+
+    starts = {_width(line[: line.index(status)]) for line, status in ((lines[2], STATUS_OK), (lines[3], STATUS_FAILED))}
+    assert len(starts) == 1
