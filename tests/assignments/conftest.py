@@ -1,0 +1,174 @@
+"""A copy of the course in a tmp folder, released, with trainees' submissions built from the release."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dangxiao import cli
+from dangxiao.paths import assignments_dir
+
+ASSIGNMENTS = ("a01", "a02", "a03", "a04")
+# seconds: bounds the endless-loop submission; long enough for the setup cells' imports on a
+# loaded 2-core machine (importing pandas + ipywidgets took ~10 s wall with 8 helpers at work)
+CELL_TIMEOUT = 20
+
+# The a01 answer key, as the hidden tests hold it (the release must not).
+A01_KEY = {
+    "a01-q1": "坚持规模扩张",
+    "a01-q2": ["坚持党的全面领导", "坚持法治思维", "坚持改革创新"],
+    "a01-q3": True,
+    "a01-q4": "战斗堡垒",
+    "a01-q5": "一居（村）一律师",
+}
+
+
+def copy_course(target: Path) -> Path:
+    """The committed course (config and sources only) copied to `target`, with a short cell timeout."""
+    source = assignments_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "nbgrader_config.py", target / "nbgrader_config.py")
+    shutil.copytree(source / "source", target / "source")
+    with open(target / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write(f"\nc.Execute.timeout = {CELL_TIMEOUT}\n")
+    return target
+
+
+def release_all(course: Path) -> None:
+    for assignment in ASSIGNMENTS:
+        assert cli.main(["release", assignment, "--course", str(course)]) == 0
+
+
+def released_notebook(course: Path, assignment: str) -> Path:
+    (path,) = sorted((course / "release" / assignment).glob("*.ipynb"))
+    return path
+
+
+def source_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
+    (path,) = sorted((course / "source" / assignment).glob("*.ipynb"))
+    return nbformat.read(path, as_version=4)
+
+
+def grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def hidden_test_lines(course: Path, assignment: str) -> list[str]:
+    """Non-trivial lines inside hidden-test regions of the SOURCE notebook."""
+    from dangxiao.grading.feedback import hidden_lines
+
+    lines = []
+    for cell in source_notebook(course, assignment).cells:
+        lines.extend(hidden_lines(cell.source))
+    return lines
+
+
+def reference_answers(course: Path, assignment: str) -> dict[str, str]:
+    """grade_id -> the instructor's solution source, for every solution cell."""
+    return {
+        grade_id(cell): cell.source
+        for cell in source_notebook(course, assignment).cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def write_submission(course: Path, student: str, assignment: str, answers: dict[str, str] | None = None,
+                     tamper: dict[str, str] | None = None, store: dict | None = None,
+                     truncate: bool = False) -> Path:
+    """submitted/<student>/<assignment>/ from the released notebook: `answers` replace solution cells,
+    `tamper` replaces locked cells (a trainee editing a test), `store` is written as answers.json."""
+    release = released_notebook(course, assignment)
+    notebook = nbformat.read(release, as_version=4)
+    for cell in notebook.cells:
+        gid = grade_id(cell)
+        if answers and gid in answers:
+            cell.source = answers[gid]
+        if tamper and gid in tamper:
+            cell.source = tamper[gid]
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / release.name
+    text = nbformat.writes(notebook)
+    if truncate:
+        text = text[: len(text) // 2]
+    target.write_text(text, encoding="utf-8")
+    if store is not None:
+        (folder / "answers.json").write_text(json.dumps(store, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def build_submissions(course: Path) -> dict[tuple[str, str], float | None]:
+    """Write every submission; return (assignment, student) -> the expected autograded score
+    (None: the file cannot be graded)."""
+    expected: dict[tuple[str, str], float | None] = {}
+
+    # a01: answers live in answers.json (the widgets' AnswerStore), the notebook stays as released.
+    write_submission(course, "ref", "a01", store=A01_KEY)
+    expected["a01", "ref"] = 10
+    write_submission(course, "blank", "a01")  # no answers.json at all
+    expected["a01", "blank"] = 0
+    partly = dict(A01_KEY, **{"a01-q2": ["坚持法治思维"], "a01-q4": "前线指挥所"})
+    write_submission(course, "partly", "a01", store=partly)
+    expected["a01", "partly"] = 6
+    # q2 answered wrong, and its locked test cell edited to `pass`: nbgrader restores the test.
+    write_submission(course, "tampered", "a01", store=dict(A01_KEY, **{"a01-q2": ["坚持改革创新"]}),
+                     tamper={"q2": "pass"})
+    expected["a01", "tampered"] = 8
+
+    ref02 = reference_answers(course, "a02")
+    write_submission(course, "ref", "a02", answers=ref02)
+    expected["a02", "ref"] = 8
+    write_submission(course, "blank", "a02")
+    expected["a02", "blank"] = 0
+    # q4 never finishes (the loop comes before the answer): the cell times out, q1-q3 still count.
+    looping = dict(ref02, q4_answer="while True:\n    pass\n" + ref02["q4_answer"])
+    write_submission(course, "loop", "a02", answers=looping)
+    expected["a02", "loop"] = 6
+
+    write_submission(course, "ref", "a03", answers=reference_answers(course, "a03"))
+    expected["a03", "ref"] = 0  # all manual: nothing autograded, waits for the formgrader
+    write_submission(course, "blank", "a03")
+    expected["a03", "blank"] = 0
+
+    ref04 = reference_answers(course, "a04")
+    write_submission(course, "ref", "a04", answers=ref04)
+    expected["a04", "ref"] = 6
+    write_submission(course, "truncated", "a04", answers=ref04, truncate=True)
+    expected["a04", "truncated"] = None
+    return expected
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def autograde(course: Path, assignment: str) -> None:
+    """Grade every submission of `assignment` with nbgrader's own Autograde through its API."""
+    from dangxiao.grading.course import course_api
+
+    api = course_api(course)
+    for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
+        api.autograde(assignment, folder.parent.name)  # a failure is recorded as "no grade", checked below
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """(course, expected scores, submitted files before grading)."""
+    course = copy_course(tmp_path_factory.mktemp("course") / "course")
+    release_all(course)
+    expected = build_submissions(course)
+    before = snapshot(course / "submitted")
+    for assignment in ASSIGNMENTS:
+        autograde(course, assignment)
+    return course, expected, before
+
+
+@pytest.fixture(scope="session")
+def kit():
+    """This module's helpers and constants (test modules cannot import conftest in importlib mode)."""
+    import sys
+
+    return sys.modules[__name__]

@@ -1,0 +1,93 @@
+"""End to end: release every assignment, grade trainees' submissions, check scores and feedback."""
+from __future__ import annotations
+
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+
+from dangxiao import cli
+from dangxiao.grading.feedback import HIDDEN_FAILURE_NOTE, page_text
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENTS = ("a01", "a02", "a03", "a04")
+
+
+def _submission(course, assignment, student):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        try:
+            sub = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        return sub.score, sub.needs_manual_grade, sub.max_score
+
+
+def test_scores_match_expectations(graded_course):
+    course, expected, _ = graded_course
+    for (assignment, student), score in expected.items():
+        found = _submission(course, assignment, student)
+        if score is None:
+            # the truncated file cannot be read: no score is recorded for it
+            assert found is None or found[0] == 0, (assignment, student, found)
+        else:
+            assert found is not None, f"{assignment}/{student}: not graded"
+            assert found[0] == pytest.approx(score), (assignment, student, found)
+
+
+def test_reference_earns_all_autograded_points_and_blank_none(graded_course):
+    course, _, _ = graded_course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in ASSIGNMENTS:
+            auto_max = sum(nb.max_code_score for nb in gradebook.find_assignment(assignment).notebooks)
+            assert gradebook.find_submission(assignment, "ref").code_score == pytest.approx(auto_max)
+            if assignment in ("a01", "a02", "a03"):
+                assert gradebook.find_submission(assignment, "blank").score == 0
+
+
+def test_essays_wait_for_the_formgrader_unless_blank(graded_course):
+    course, _, _ = graded_course
+    assert _submission(course, "a03", "ref")[1] is True      # written: a person must grade it
+    assert _submission(course, "a03", "blank")[1] is False   # untouched answer cells: 0, nothing to grade
+    assert _submission(course, "a04", "ref")[1] is True
+
+
+def test_nothing_submitted_is_changed(graded_course, kit):
+    course, _, before = graded_course
+    assert kit.snapshot(course / "submitted") == before
+
+
+def test_release_holds_no_answer_key_or_hidden_tests(graded_course, kit):
+    course, _, _ = graded_course
+    for assignment in ASSIGNMENTS:
+        hidden = kit.hidden_test_lines(course, assignment)
+        if assignment in ("a01", "a02", "a04"):
+            assert hidden, assignment  # the source really has hidden tests to hide
+        for folder in (course / "release" / assignment, course / "exchange" / "jiceng_zhili" / "outbound" / assignment):
+            files = [p for p in folder.rglob("*") if p.is_file()]
+            assert files, folder
+            for path in files:
+                text = path.read_text(encoding="utf-8")
+                assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+                for line in hidden:
+                    assert line not in text, (path, line)
+    # a01: the key's combinations are nowhere in the release (single answers are also options, so
+    # check the comparisons the key is used in)
+    released = "".join(p.read_text(encoding="utf-8") for p in (course / "release" / "a01").rglob("*") if p.is_file())
+    for qid, key in kit.A01_KEY.items():
+        assert f"== {key!r}" not in released and f"is {key!r}" not in released, qid
+    assert "answer=None" in released  # the quiz is defined inline without its answer
+
+
+def test_feedback_has_no_hidden_tests(graded_course, kit):
+    course, _, _ = graded_course
+    for assignment in ("a01", "a02", "a04"):
+        assert cli.main(["feedback", assignment, "--course", str(course)]) == 0
+        pages = sorted(course.glob(f"feedback/*/{assignment}/*.html"))
+        assert "ref" in {p.parts[-3] for p in pages}
+        hidden = [line.replace(" ", "") for line in kit.hidden_test_lines(course, assignment)]
+        for page in pages:
+            text = page_text(page).replace(" ", "").replace("\n", "")
+            for line in hidden:
+                assert line not in text, (page, line)
+    # a01 partly: failed hidden tests are reported without their source
+    (partly,) = course.glob("feedback/partly/a01/*.html")
+    assert HIDDEN_FAILURE_NOTE in page_text(partly)
