@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import random
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -133,6 +134,11 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
     return spec
 
 
+def rich_text(text: str) -> str:
+    """Escape text for an HTML widget, keeping the authors' **bold** (stems mark 不/并非 that way)."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+
 def format_answer(question: Question) -> str:
     answer = question.answer
     if question.type == "multiple":
@@ -177,7 +183,7 @@ class Quiz(widgets.VBox):
         self.submit_button.on_click(lambda _: self.submit())
         self.feedback_html = widgets.HTML()
         header = widgets.HTML(
-            f"<div class='dangxiao-quiz-stem'><b>【{TYPE_LABELS[spec.type]}】</b>{html.escape(spec.stem)}</div>")
+            f"<div class='dangxiao-quiz-stem'><b>【{TYPE_LABELS[spec.type]}】</b>{rich_text(spec.stem)}</div>")
         super().__init__(children=[header, self.input, self.submit_button, self.feedback_html], **kwargs)
         self.add_class("dangxiao-quiz")
         self.reveal = reveal

@@ -8,6 +8,7 @@ import traitlets
 
 from dangxiao.questions import ID_PATTERN, QuestionBankError
 
+from .quiz import rich_text
 from .store import AnswerStore
 
 __all__ = ["Reflection"]
@@ -29,7 +30,7 @@ class Reflection(widgets.VBox):
         self.textarea = widgets.Textarea(placeholder=placeholder, rows=6,
                                          layout=widgets.Layout(width="100%"))
         self.status_label = widgets.HTML()
-        header = widgets.HTML(f"<b>【思考题】</b>{html.escape(prompt)}")
+        header = widgets.HTML(f"<b>【思考题】</b>{rich_text(prompt)}")
         super().__init__(children=[header, self.textarea, self.status_label], **kwargs)
         self.add_class("dangxiao-reflection")
         saved = store.get(reflection_id) if store is not None else None
