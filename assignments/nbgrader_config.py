@@ -15,12 +15,8 @@ c.CourseDirectory.course_id = "jiceng_zhili"
 # unwritable); on a shared server point DANGXIAO_EXCHANGE at a folder every trainee can reach.
 c.Exchange.root = os.environ.get("DANGXIAO_EXCHANGE", os.path.join(HERE, "exchange"))
 
-c.NbGrader.db_assignments = [
-    {"name": "a01"},
-    {"name": "a02"},
-    {"name": "a03"},
-    {"name": "a04"},
-]
+# Assignments enter the gradebook when released (`dangxiao release` = generate_assignment --create);
+# trainees when their first submission is autograded. nbgrader 0.9 has no db_assignments option.
 
 # Shown by the dangxiao commands and the guide (nbgrader itself has no display title, PR #1797).
 c.CourseInfo.title = "基层治理能力提升专题培训 · 作业"

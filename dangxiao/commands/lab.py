@@ -38,6 +38,8 @@ def lab_command(course: Path, port: int = 8888, ip: str = "127.0.0.1", open_brow
     ]
     if not open_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # training-centre servers and containers often run as root
     return command
 
 
