@@ -178,7 +178,7 @@ class Quiz(widgets.VBox):
         self.store = store
         self._loading = False
         self.input = self._build_input()
-        self.submit_button = widgets.Button(description="提交", button_style="primary", icon="check",
+        self.submit_button = widgets.Button(description="提交", button_style="primary",
                                             tooltip="提交作答 / submit")
         self.submit_button.on_click(lambda _: self.submit())
         self.feedback_html = widgets.HTML()
@@ -247,9 +247,9 @@ class Quiz(widgets.VBox):
     def _render_order(self) -> None:
         rows, self.order_buttons = [], []
         for position, item in enumerate(self.order):
-            up = widgets.Button(icon="arrow-up", description="上移", layout=widgets.Layout(width="5em"),
+            up = widgets.Button(description="上移", layout=widgets.Layout(width="5em"),
                                 disabled=position == 0)
-            down = widgets.Button(icon="arrow-down", description="下移", layout=widgets.Layout(width="5em"),
+            down = widgets.Button(description="下移", layout=widgets.Layout(width="5em"),
                                   disabled=position == len(self.order) - 1)
             up.on_click(lambda _, p=position: self.move(p, -1))
             down.on_click(lambda _, p=position: self.move(p, +1))

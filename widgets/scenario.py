@@ -206,7 +206,7 @@ class Scenario(widgets.VBox):
         self.title_html = widgets.HTML(f"<h3>{html.escape(script.title)}</h3>{_paragraphs(script.intro)}")
         self.story_html = widgets.HTML()
         self.choice_box = widgets.VBox()
-        self.restart_button = widgets.Button(description="重新开始", icon="refresh")
+        self.restart_button = widgets.Button(description="重新开始")
         self.restart_button.on_click(lambda _: self.restart())
         super().__init__(children=[self.banner, self.title_html, self.story_html, self.choice_box], **kwargs)
         self.add_class("dangxiao-scenario")

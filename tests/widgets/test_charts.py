@@ -122,3 +122,17 @@ def test_charts_render_chinese_with_zero_missing_glyphs_in_a_clean_environment(t
     assert report["control"], "the check must see missing glyphs when the shipped font is not used"
     assert report["logged"] == []
     assert report["used"] == [report["shipped"]]  # every label drawn with the shipped file, not a system font
+
+
+def test_use_cjk_font_registers_the_file_once_and_puts_it_first():
+    import matplotlib
+    from matplotlib import font_manager
+
+    from dangxiao.widgets.fonts import FONT_FAMILY, use_cjk_font
+
+    assert use_cjk_font() == use_cjk_font() == FONT_FAMILY
+    entries = [e for e in font_manager.fontManager.ttflist if e.fname == str(FONT_PATH)]
+    assert len(entries) == 1 and entries[0].name == FONT_FAMILY
+    assert matplotlib.rcParams["font.sans-serif"][0] == FONT_FAMILY
+    assert FONT_PATH.stat().st_size < 5_000_000
+    assert (FONT_PATH.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") == 1

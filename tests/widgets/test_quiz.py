@@ -144,3 +144,13 @@ def test_inline_bad_question_names_the_id_and_reason():
         Quiz.inline(id="a01-q9", type="essay", stem="？")
     with pytest.raises(QuestionBankError, match="options"):
         Quiz.inline(id="a01-q9", type="single", stem="？")
+
+
+def test_lesson_widgets_without_store_write_nothing(bank, tmp_path, monkeypatch, answer, right):
+    monkeypatch.chdir(tmp_path)  # Voila lessons: many viewers, no files
+    group = QuizGroup(["t1-single", "t1-ordering"], folder=bank)
+    for quiz in group.quizzes:
+        answer(quiz, right[quiz.spec.id])
+        quiz.submit_button.click()
+    assert group.score == 2
+    assert list(tmp_path.iterdir()) == []
