@@ -147,10 +147,12 @@ def test_inline_bad_question_names_the_id_and_reason():
 
 
 def test_lesson_widgets_without_store_write_nothing(bank, tmp_path, monkeypatch, answer, right):
-    monkeypatch.chdir(tmp_path)  # Voila lessons: many viewers, no files
+    lesson_dir = tmp_path / "lesson"
+    lesson_dir.mkdir()
+    monkeypatch.chdir(lesson_dir)  # Voila lessons: many viewers, no files
     group = QuizGroup(["t1-single", "t1-ordering"], folder=bank)
     for quiz in group.quizzes:
         answer(quiz, right[quiz.spec.id])
         quiz.submit_button.click()
     assert group.score == 2
-    assert list(tmp_path.iterdir()) == []
+    assert list(lesson_dir.iterdir()) == []
