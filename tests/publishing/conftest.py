@@ -119,6 +119,7 @@ QUIZ_LESSON = [
      "Quiz.inline(id='t-q1', type='single', stem='“12345”热线属于哪一类渠道？',\n"
      "            options=['群众诉求渠道', '财政预算渠道'], answer='群众诉求渠道',\n"
      "            explanation='热线接收群众诉求。', source='测试', reveal=True)"),
+    ("code", "import ipywidgets as w\nw.Button(description='确定', icon='check').add_class('dx-icon-button')"),
 ]
 
 
@@ -129,6 +130,10 @@ def fixture_project(tmp_path_factory) -> Path:
     courses = root / "courses"
     write_notebook(courses / "t1_quiz.ipynb", QUIZ_LESSON)
     write_notebook(courses / "t2_plain.ipynb", [("md", "# 第二课"), ("code", "import ipywidgets as w\nw.Label('第二课')")])
+    write_notebook(courses / "t3_broken.ipynb", [
+        ("code", "print('前半部分')"),
+        ("code", f"raise RuntimeError('{CANARY} in ' + __import__('os').getcwd())"),
+    ])
     # In courses/ but not in the catalog: must not render or download.
     write_notebook(courses / "draft_unlisted.ipynb", [("code", f"print('{CANARY}')")])
     (courses / "helper_secret.py").write_text(f"KEY = '{CANARY}'\n", encoding="utf-8")
@@ -138,7 +143,8 @@ def fixture_project(tmp_path_factory) -> Path:
         "title: 测试课程目录\nmodules:\n"
         "  - id: t1\n    title: 模块一　测试\n    lessons:\n"
         "      - {id: t1-quiz, title: 网格化管理测验, notebook: t1_quiz.ipynb, minutes: 20}\n"
-        "      - {id: t1-plain, title: 第二课, notebook: t2_plain.ipynb, minutes: 10}\n",
+        "      - {id: t1-plain, title: 第二课, notebook: t2_plain.ipynb, minutes: 10}\n"
+        "      - {id: t1-broken, title: 出错的课, notebook: t3_broken.ipynb, minutes: 5}\n",
         encoding="utf-8",
     )
     assignments = root / "assignments"

@@ -39,8 +39,9 @@ def test_gallery_link_opens_the_lesson_as_an_app(fixture_server, recorded_page):
     page.wait_for_selector(".jupyter-widgets", state="visible", timeout=90_000)
     assert page.url == urljoin(fixture_server.url, "/voila/render/t2_plain.ipynb")
     assert page.locator(".widget-label", has_text="第二课").is_visible()
+    assert "import ipywidgets" not in page.inner_text("body")
     # Sources are stripped: no code cell input reaches the page.
-    assert page.locator(".jp-InputArea").count() == 0
+    assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0
     assert recorded_page.external_requests == []
     assert recorded_page.errors == []
 
@@ -53,5 +54,5 @@ def test_a_catalog_lesson_whose_notebook_is_missing_is_shown_but_not_linked(fixt
     shutil_courses.mkdir()
     (shutil_courses / "catalog.yaml").write_text((fixture_project / "courses" / "catalog.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     modules = gallery_modules(load_catalog(shutil_courses))
-    assert [lesson.available for lesson in modules[0].lessons] == [False, False]
-    assert [lesson.available for lesson in gallery_modules(catalog)[0].lessons] == [True, True]
+    assert [lesson.available for lesson in modules[0].lessons] == [False, False, False]
+    assert [lesson.available for lesson in gallery_modules(catalog)[0].lessons] == [True, True, True]
