@@ -382,6 +382,24 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
     return problems
 
 
+def check_content_files(root: Path, quotation_texts: set[str], sources: dict[str, str] | None) -> list[str]:
+    """The YAML content beside the lessons (catalog, scenarios): quoted wording and copied prose."""
+    problems = []
+    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
+    canonical_sources = {key: _canonical(value) for key, value in (sources or {}).items()}
+    for path in sorted(root.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        for span, attributed in quoted_spans(text):
+            if attributed and span not in quotation_texts:
+                problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
+            elif not attributed and sources is not None and not any(_canonical(span) in doc for doc in corpus):
+                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+        if sources is not None:
+            for run, source_id in copied_runs(text, canonical_sources):
+                problems.append(f"{path}: 与原文 {source_id} 有一段相同文字 / copied from the article: {run}")
+    return problems
+
+
 def check_courses(courses: Path | str | None = None) -> list[str]:
     """Problems in the lessons (catalog, outputs, sections, quotations), one line each; [] when all is well."""
     from dangxiao.catalog import load_catalog
@@ -405,6 +423,7 @@ def check_courses(courses: Path | str | None = None) -> list[str]:
         sources = normalised_sources()
     except Exception:
         sources = None
+    problems += check_content_files(catalog.root, quotation_texts, sources)
     ids_by_notebook = {lesson.notebook: lesson.id for lesson in catalog.lessons}
     for path in sorted(catalog.root.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
