@@ -76,7 +76,11 @@ def run_check(question: str, notebook: str | os.PathLike | None = None,
 
 def visible_tests(question: str, notebook: str | os.PathLike | None = None) -> str:
     """The source of the question's test cell with any hidden-test region removed."""
-    for path in _candidate_notebooks(notebook):
+    candidates = _candidate_notebooks(notebook)
+    if not candidates:
+        # e.g. under the autograder, which sends cells to the kernel without a notebook file nearby
+        raise _NotFound("这里没有作业笔记本文件，自测只在 Jupyter 中打开作业时可用（评分时跳过自测）。")
+    for path in candidates:
         source = _test_cell_source(path, question)
         if source is not None:
             return _strip_hidden(source)

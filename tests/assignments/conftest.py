@@ -145,25 +145,27 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def autograde(course: Path, assignment: str) -> None:
-    """Grade every submission of `assignment` with nbgrader's own Autograde through its API."""
-    from dangxiao.grading.course import course_api
+def autograde(course: Path, assignment: str) -> dict:
+    """Grade every submission of `assignment` with `dangxiao autograde`'s engine (2 at a time);
+    student -> its summary row."""
+    from dangxiao.grading.autograde import GradingOptions, grade_assignment
 
-    api = course_api(course)
-    for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
-        api.autograde(assignment, folder.parent.name)  # a failure is recorded as "no grade", checked below
+    results = grade_assignment(GradingOptions(course=course, assignment=assignment, jobs=2))
+    return {result.student: result for result in results}
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory):
-    """(course, expected scores, submitted files before grading)."""
+    """(course, expected scores, submitted files before grading, summary rows by (assignment, student))."""
     course = copy_course(tmp_path_factory.mktemp("course") / "course")
     release_all(course)
     expected = build_submissions(course)
     before = snapshot(course / "submitted")
+    summary = {}
     for assignment in ASSIGNMENTS:
-        autograde(course, assignment)
-    return course, expected, before
+        for student, row in autograde(course, assignment).items():
+            summary[assignment, student] = row
+    return course, expected, before, summary
 
 
 @pytest.fixture(scope="session")

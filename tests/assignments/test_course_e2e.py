@@ -22,19 +22,22 @@ def _submission(course, assignment, student):
 
 
 def test_scores_match_expectations(graded_course):
-    course, expected, _ = graded_course
+    course, expected, _, summary = graded_course
     for (assignment, student), score in expected.items():
         found = _submission(course, assignment, student)
+        row = summary[assignment, student]
         if score is None:
-            # the truncated file cannot be read: no score is recorded for it
+            # the truncated file cannot be read: no score is recorded, the summary names file and cause
             assert found is None or found[0] == 0, (assignment, student, found)
+            assert not row.ok and ".ipynb" in row.problem, row
         else:
+            assert row.ok and row.score == pytest.approx(score), row
             assert found is not None, f"{assignment}/{student}: not graded"
             assert found[0] == pytest.approx(score), (assignment, student, found)
 
 
 def test_reference_earns_all_autograded_points_and_blank_none(graded_course):
-    course, _, _ = graded_course
+    course, _, _, _ = graded_course
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for assignment in ASSIGNMENTS:
             auto_max = sum(nb.max_code_score for nb in gradebook.find_assignment(assignment).notebooks)
@@ -44,19 +47,19 @@ def test_reference_earns_all_autograded_points_and_blank_none(graded_course):
 
 
 def test_essays_wait_for_the_formgrader_unless_blank(graded_course):
-    course, _, _ = graded_course
+    course, _, _, _ = graded_course
     assert _submission(course, "a03", "ref")[1] is True      # written: a person must grade it
     assert _submission(course, "a03", "blank")[1] is False   # untouched answer cells: 0, nothing to grade
     assert _submission(course, "a04", "ref")[1] is True
 
 
 def test_nothing_submitted_is_changed(graded_course, kit):
-    course, _, before = graded_course
+    course, _, before, _ = graded_course
     assert kit.snapshot(course / "submitted") == before
 
 
 def test_release_holds_no_answer_key_or_hidden_tests(graded_course, kit):
-    course, _, _ = graded_course
+    course, _, _, _ = graded_course
     for assignment in ASSIGNMENTS:
         hidden = kit.hidden_test_lines(course, assignment)
         if assignment in ("a01", "a02", "a04"):
@@ -78,7 +81,7 @@ def test_release_holds_no_answer_key_or_hidden_tests(graded_course, kit):
 
 
 def test_feedback_has_no_hidden_tests(graded_course, kit):
-    course, _, _ = graded_course
+    course, _, _, _ = graded_course
     for assignment in ("a01", "a02", "a04"):
         assert cli.main(["feedback", assignment, "--course", str(course)]) == 0
         pages = sorted(course.glob(f"feedback/*/{assignment}/*.html"))

@@ -76,3 +76,10 @@ def test_check_in_a_real_kernel_on_the_released_notebook(kit, tmp_path):
     assert "Traceback" not in everything and "HIDDEN" not in everything
     for line in kit.hidden_test_lines(course, "a02"):
         assert line not in everything
+
+
+def test_check_without_any_notebook_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    result = run_check("q1", namespace={})
+    assert not result.passed and "没有作业笔记本文件" in result.message
