@@ -21,7 +21,7 @@ def place_name(place: str) -> str:
     return PLACES.get(place, place)
 
 
-def source_title(source_id: str) -> str:
+def source_title(source_id: str, with_author: bool = True) -> str:
     """A readable citation for a source id; free text (inline questions) is returned as written."""
     if not source_id:
         return ""
@@ -34,6 +34,8 @@ def source_title(source_id: str) -> str:
         record = row.iloc[0]
         author = str(record.get("author") or "").strip()
         title = f"《{record['title']}》"
-        return f"{title}（{author}）" if author and author.lower() not in ("nan", "未注明", "不详") else title
+        if not with_author or author.lower() in ("", "nan", "未注明", "不详"):
+            return title
+        return f"{title}（{author}）"
     place = {v: k for k, v in PLACE_SOURCES.items()}.get(source_id)
     return f"{place}案例材料（{source_id}）" if place else source_id

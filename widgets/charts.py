@@ -68,7 +68,8 @@ def select_indicators(place: str | None = None, indicators: Iterable[str] | None
 
 
 def _sources_note(frame: pd.DataFrame) -> str:
-    return "来源：" + "；".join(source_title(s) for s in dict.fromkeys(frame["source"]))
+    # One line per source, titles only: a chart's footnote must fit under it.
+    return "来源：" + "\n".join(source_title(s, with_author=False) for s in dict.fromkeys(frame["source"]))
 
 
 def _label(row: pd.Series, show_place: bool) -> str:
