@@ -73,9 +73,12 @@ def test_answers_survive_save_and_a_new_kernel(tmp_path):
     notebook.cells = notebook.cells[:-1]
     nbformat.write(notebook, saved)
 
+    answers = tmp_path / "answers.json"
+    before = (answers.read_bytes(), answers.stat().st_mtime_ns)
     rerun = nbformat.read(saved, as_version=4)
     rerun.cells.append(new_code_cell(CHECK))
     _run(rerun, tmp_path)  # a NEW kernel
+    assert (answers.read_bytes(), answers.stat().st_mtime_ns) == before  # re-running only reads
     result = json.loads(_stdout(rerun.cells[-1]).strip().splitlines()[-1])
     assert result["store"] == EXPECTED
     assert result["widgets"] == EXPECTED
