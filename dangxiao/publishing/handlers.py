@@ -59,8 +59,9 @@ class LessonHandler(TornadoVoilaHandler):
     """Voila's render handler, restricted to the notebooks the catalog lists.
 
     Anything else under `courses/` (drafts, helper notebooks, `..` tricks) is a 404 before Voila opens it.
-    A pooled kernel is taken only when its notebook has been fully pre-rendered: taking one still
-    executing can stall the page (FIELD-NOTES); otherwise a fresh kernel is started.
+    From the preheated pool it takes the best kernel first: one whose notebook is fully pre-rendered,
+    else one whose kernel has started (Voila's stock handler takes whatever is first, even a kernel still
+    starting). Without such a kernel it starts a fresh one, or answers 503 at the kernel cap.
     """
 
     def initialize(self, **kwargs):
@@ -72,8 +73,8 @@ class LessonHandler(TornadoVoilaHandler):
         catalog = _catalog_or_503(self.courses)
         if path not in {lesson.notebook for lesson in catalog.lessons}:
             raise tornado.web.HTTPError(404, "not a lesson of the catalog")
-        ready = self._move_ready_pool_kernel_first(path)
-        if not ready and not self._kernel_room():
+        self.pool_kernel_ready = self._best_pool_kernel_first(path)
+        if not self.pool_kernel_ready and not self._kernel_room():
             raise KernelLimitReached(self.kernel_manager.max_kernels)
         await super().get(path)
 
@@ -81,11 +82,10 @@ class LessonHandler(TornadoVoilaHandler):
         has_room = getattr(self.kernel_manager, "has_room", None)
         return has_room() if has_room else True
 
-    def _move_ready_pool_kernel_first(self, notebook: str) -> bool:
-        """Put a fully pre-rendered pool entry first (Voila pops index 0); drop failed entries.
-
-        Returns whether such an entry exists. Relies on `VoilaKernelManager._pools` (voila 0.5).
-        """
+    def _best_pool_kernel_first(self, notebook: str) -> bool:
+        """Reorder the notebook's pool (Voila pops index 0): pre-rendered, then started; drop entries
+        whose start failed (e.g. refused at the cap) and ask for a refill. Returns whether a started
+        kernel is first. Relies on `VoilaKernelManager._pools` (voila 0.5)."""
         pools = getattr(self.kernel_manager, "_pools", None)
         if pools is None or notebook not in pools:
             return False
@@ -95,24 +95,19 @@ class LessonHandler(TornadoVoilaHandler):
             pool.remove(task)
         if failed:
             self.kernel_manager.fill_if_needed(notebook_name=notebook)
-        for index, task in enumerate(pool):
-            if task.done() and task.result()["task"].done():
-                if index:
-                    pool.insert(0, pool.pop(index))
-                return True
-        return False
+
+        def rank(task) -> int:
+            if not task.done():
+                return 2
+            return 0 if task.result()["task"].done() else 1
+
+        pool.sort(key=rank)  # stable: keeps Voila's order among equals
+        return bool(pool) and rank(pool[0]) < 2
 
     def should_use_rendered_notebook(self, notebook_data, pool_size, template_name, theme, request_args):
-        pools = getattr(self.kernel_manager, "_pools", {})
-        pool = pools.get(self.request_notebook, []) if hasattr(self, "request_notebook") else []
-        if not pool or not (pool[0].done() and pool[0].result()["task"].done()):
+        if not getattr(self, "pool_kernel_ready", False):
             return False
         return super().should_use_rendered_notebook(notebook_data, pool_size, template_name, theme, request_args)
-
-    async def get_generator(self, path=None):
-        self.request_notebook = path
-        async for snippet in super().get_generator(path=path):
-            yield snippet
 
 
 class ChineseErrorPages:
