@@ -27,6 +27,12 @@ c.CourseInfo.assignment_titles = {
     "a04": "作业四　12345 热线数据分析（模拟数据）",
 }
 
+# Submissions on USB sticks or by mail: one zip per trainee named `<学员id>.zip` holding the
+# assignment's files (the notebook, and answers.json for quiz assignments). nbgrader extracts each
+# zip into `downloaded/<assignment>/extracted/<学员id>/`; the trainee id is that folder's name.
+c.FileNameCollectorPlugin.named_regexp = r".*/extracted/(?P<student_id>[A-Za-z0-9_\-]+)/(?:.*/)?(?P<file_id>[^/]+)$"
+c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".json"]
+
 # A stuck cell (e.g. `while True: pass`) is interrupted after this many seconds.
 c.Execute.timeout = 30
 

@@ -153,7 +153,11 @@ def collect_zip(course_dir: Path, assignment_id: str, zips: Iterable[os.PathLike
         shutil.copy2(path, target)
     config = load_course_config(course_dir, extra)
     config.CourseDirectory.assignment_id = assignment_id
-    app = ZipCollectApp(config=config)
+    from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
+
+    app = ZipCollectApp(config=config)
+    # initialize() would also read ~/.jupyter and cwd config; the course config alone is wanted
+    app.coursedir = CourseDirectory(parent=app)
 
     return check_result(capture_log(app), f"{course_dir}: zip_collect {assignment_id}")
