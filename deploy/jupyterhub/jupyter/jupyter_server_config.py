@@ -1,0 +1,34 @@
+"""jupyter_server settings for every single-user server and formgrader service on the hub.
+
+Found through JUPYTER_CONFIG_PATH (set by jupyterhub_config.py). DANGXIAO_SERVER_ROLE says whose
+server this is: "user" (trainee), "instructor", or "formgrader" (a course's grading service).
+"""
+import os
+
+c = get_config()  # noqa: F821
+
+role = os.environ.get("DANGXIAO_SERVER_ROLE", "user")
+
+# Only the course's service grades: in a person's own server the formgrader and the assignment
+# creator would make a private course folder in their home that no trainee can submit to.
+if role != "formgrader":
+    c.ServerApp.jpserver_extensions = {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.validate_assignment": True,
+        "nbgrader.server_extensions.assignment_list": True,
+        "nbgrader.server_extensions.course_list": role == "instructor",
+    }
+
+# Kernels left running by closed tabs (Voila #479, #849): shut them down when idle, so the idle
+# culler can then stop the whole server.
+c.MappingKernelManager.cull_idle_timeout = 1800
+c.MappingKernelManager.cull_interval = 300
+c.MappingKernelManager.cull_connected = False
+
+# Voila inside the server (lessons at /user/<name>/voila/render/...): its frontend is built against
+# JupyterLab 4.2; these lab extensions fail to load in it and only produce console errors.
+c.VoilaConfiguration.extension_denylist = [
+    "@jupyter/nbgrader",
+    "@jupyter-notebook/lab-extension",
+    "@voila-dashboards/jupyterlab-preview",
+]

@@ -1,0 +1,226 @@
+"""JupyterHub for a party-school training centre: many trainees, several nbgrader courses, one machine.
+
+    sudo DANGXIAO_HUB_COURSES=/srv/dangxiao/courses.yaml \\
+         jupyterhub -f deploy/jupyterhub/jupyterhub_config.py
+
+What it sets up (see deploy/README.md for the walk-through):
+
+* people: every user in `courses.yaml` is a system account (PAM login, LocalProcessSpawner: each
+  server runs as its owner, homes are 0700). Groups: `instructors`, `trainees`, and per course nbgrader's
+  `nbgrader-<id>` (fetch/submit) and `formgrade-<id>` (grade), with RBAC roles (JupyterHub >= 2).
+* courses: nbgrader's multi-course setup. One shared exchange folder (`DANGXIAO_EXCHANGE`, course
+  id in the path); per course a formgrader service `/services/<id>/formgrader/` run as the course's
+  grader account in its course folder. course_id stays ASCII; the Chinese title is what the pages show.
+* each person's server: JupyterLab with nbgrader's assignment list, and Voila: lessons at
+  `/user/<name>/voila/render/lessons/<notebook>` (`~/lessons` links to the shared lesson folder).
+* the idle culler (jupyterhub-idle-culler) as a hub service; memory/CPU limits per user.
+
+Everything a centre changes is an environment variable (defaults in brackets):
+
+    DANGXIAO_HUB_COURSES   courses and rosters            [deploy/jupyterhub/courses.yaml]
+    DANGXIAO_HUB_DATA      hub state: database, secrets   [/srv/dangxiao/hub]
+    DANGXIAO_HUB_COURSE_ROOT  course folders <root>/<id>  [/srv/dangxiao/courses]
+    DANGXIAO_EXCHANGE      nbgrader exchange              [/srv/dangxiao/exchange]
+    DANGXIAO_LESSONS       lesson notebooks (Voila)       [<repo>/courses]
+    DANGXIAO_HUB_IP / _PORT   public address              [0.0.0.0 / 8000]
+    DANGXIAO_HUB_API_PORT  the hub's internal API port    [8081]
+    DANGXIAO_HUB_PROXY_API_PORT  the proxy's API port      [8001]
+    DANGXIAO_HUB_AUTH      pam | shared-password | a class path       [pam]
+    DANGXIAO_HUB_PASSWORD  the password for shared-password (tests, demos only)
+    DANGXIAO_HUB_SPAWNER   local | systemd                            [local]
+    DANGXIAO_HUB_MEM_LIMIT / _CPU_LIMIT   per trainee               [1G / 1.0]
+    DANGXIAO_HUB_INSTRUCTOR_MEM_LIMIT     per instructor            [2G]
+    DANGXIAO_HUB_CULL_TIMEOUT   stop servers idle this long (s)      [3600]
+    DANGXIAO_HUB_PROXY     configurable-http-proxy command            [found on PATH]
+    DANGXIAO_HUB_BIN       bin/ of the venv servers run from          [the hub's own]
+
+Limits: `Spawner.mem_limit` / `cpu_limit` are only *enforced* by spawners that own a cgroup:
+systemdspawner (`DANGXIAO_HUB_SPAWNER=systemd`, one machine) or KubeSpawner (deploy/z2jh). With
+LocalProcessSpawner they only reach the server as MEM_LIMIT / CPU_LIMIT environment variables.
+
+The formgrader inside JupyterHub >= 4.1 (nbgrader #1870): single-user servers send
+`Content-Security-Policy: frame-ancestors 'none'`, so the formgrader tab JupyterLab opens in an iframe
+stays blank. We keep that protection (nbgrader reverted its own relaxation, #1947, for security) and
+open the formgrader in its own browser tab instead: the hub home page links each instructor's
+`/services/<id>/formgrader/` directly, and instructors' JupyterLab hides the iframe-based
+formgrader menu. The Voila preview pane inside JupyterLab is blocked the same way; lessons open in
+their own tab at /user/<name>/voila/render/...
+"""
+import importlib.util
+import os
+import shutil
+import sys
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by traitlets when JupyterHub loads this file)
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+# The venv servers and services run from (default: the hub's own). Every account must be able to
+# run it: install it somewhere world-readable, e.g. /opt/dangxiao/venv, never under /root.
+BIN = Path(os.environ.get("DANGXIAO_HUB_BIN", "") or Path(sys.executable).parent)
+
+
+def env(name, default):
+    return os.environ.get(name, "") or default
+
+
+def _load_centre_module():
+    spec = importlib.util.spec_from_file_location("dangxiao_hub_centre", HERE / "centre.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+centre_module = _load_centre_module()
+centre = centre_module.load_centre(env("DANGXIAO_HUB_COURSES", HERE / "courses.yaml"))
+
+DATA = Path(env("DANGXIAO_HUB_DATA", "/srv/dangxiao/hub"))
+COURSE_ROOT = Path(env("DANGXIAO_HUB_COURSE_ROOT", "/srv/dangxiao/courses"))
+EXCHANGE = Path(env("DANGXIAO_EXCHANGE", "/srv/dangxiao/exchange"))
+LESSONS = Path(env("DANGXIAO_LESSONS", REPO / "courses"))
+JUPYTER_CONFIG = HERE / "jupyter"  # nbgrader + jupyter_server settings for every server and service
+DATA.mkdir(parents=True, exist_ok=True)
+os.chmod(DATA, 0o700)  # the cookie secret and the database are the hub's alone
+
+# --- the hub ------------------------------------------------------------------------------------
+c.JupyterHub.ip = env("DANGXIAO_HUB_IP", "0.0.0.0")
+c.JupyterHub.port = int(env("DANGXIAO_HUB_PORT", "8000"))
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(env("DANGXIAO_HUB_API_PORT", "8081"))
+c.JupyterHub.db_url = f"sqlite:///{DATA / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(DATA / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(DATA / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(DATA / "jupyterhub-proxy.pid")
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env('DANGXIAO_HUB_PROXY_API_PORT', '8001')}"
+c.ConfigurableHTTPProxy.command = [env("DANGXIAO_HUB_PROXY", shutil.which("configurable-http-proxy")
+                                       or "configurable-http-proxy")]
+c.JupyterHub.internal_ssl = False  # one machine, loopback only between hub, proxy and servers
+
+# --- who logs in --------------------------------------------------------------------------------
+auth = env("DANGXIAO_HUB_AUTH", "pam")
+if auth == "pam":
+    c.JupyterHub.authenticator_class = "pam"  # the centre's system accounts (setup_centre.py)
+elif auth == "shared-password":
+    # Tests and demos only: everybody in the roster logs in with one password.
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = os.environ["DANGXIAO_HUB_PASSWORD"]
+else:
+    c.JupyterHub.authenticator_class = auth  # e.g. "ldapauthenticator.LDAPAuthenticator"
+c.Authenticator.allowed_users = set(centre.users)
+c.Authenticator.admin_users = set(centre.admins)
+# Only the roster logs in. Grader accounts exist in the hub (created by load_groups) only so nbgrader
+# can read their groups; they are not in allowed_users and have no password. (blocked_users would
+# strip their groups, and with them the formgrader's view of the course.)
+c.Authenticator.allow_existing_users = False
+c.Authenticator.manage_groups = False  # groups come from courses.yaml (load_groups below)
+c.JupyterHub.load_groups = centre.groups()
+c.JupyterHub.load_roles = centre.roles()
+
+# --- each person's server -----------------------------------------------------------------------
+spawner = env("DANGXIAO_HUB_SPAWNER", "local")
+if spawner == "systemd":
+    # Enforces the limits below with cgroups (MemoryMax, CPUQuota); needs `pip install jupyterhub-systemdspawner`
+    # and a host booted with systemd. Not exercised by the test suite (the test machine has no systemd).
+    c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
+    c.SystemdSpawner.dynamic_users = False  # real accounts: homes and the exchange rely on their uids
+    c.SystemdSpawner.isolate_tmp = True
+    c.SystemdSpawner.disable_user_sudo = True
+else:
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+
+c.Spawner.cmd = [str(BIN / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.notebook_dir = "~"
+c.Spawner.start_timeout = 120  # two cores shared by a class: a cold start can be slow
+c.Spawner.http_timeout = 120
+c.Spawner.environment = {
+    # nbgrader runs `alembic` from PATH; the venv's tools come first
+    "PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
+    "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIG),
+    "DANGXIAO_EXCHANGE": str(EXCHANGE),
+    "DANGXIAO_SERVER_ROLE": "user",
+}
+c.Spawner.mem_limit = env("DANGXIAO_HUB_MEM_LIMIT", "1G")
+c.Spawner.cpu_limit = float(env("DANGXIAO_HUB_CPU_LIMIT", "1.0"))
+c.Spawner.group_overrides = {
+    "10-instructors": {
+        "groups": [centre_module.INSTRUCTORS_GROUP],
+        "spawner_override": {"mem_limit": env("DANGXIAO_HUB_INSTRUCTOR_MEM_LIMIT", "2G"),
+                             "environment": {"DANGXIAO_SERVER_ROLE": "instructor"}},
+    },
+}
+# What a server's own token may do: nbgrader's JupyterHubAuthPlugin reads the owner's groups (which
+# courses to list), the course list finds the course's formgrader service.
+c.Spawner.server_token_scopes = [
+    "users:activity!user", "access:servers!server", "read:users:groups!user", "read:users:name!user",
+    "list:services", "read:services",
+]
+
+
+def link_lessons(spawner):
+    """`~/lessons` -> the shared, read-only lesson folder, so Voila serves it under /user/<name>/voila/."""
+    import pwd
+
+    try:
+        account = pwd.getpwnam(spawner.user.name)
+    except KeyError:  # not a system account (e.g. KubeSpawner): the image ships the lessons
+        return
+    link = Path(account.pw_dir) / "lessons"
+    if not os.path.lexists(link) and LESSONS.is_dir():
+        os.symlink(LESSONS, link)
+        os.lchown(link, account.pw_uid, account.pw_gid)
+
+
+c.Spawner.pre_spawn_hook = link_lessons
+
+# --- services: a formgrader per course, the idle culler -----------------------------------------
+services = []
+for course in centre.courses:
+    course_dir = COURSE_ROOT / course.id
+    services.append({
+        "name": course.service_name,
+        "display": True,
+        "info": {"课程 / course": course.title, "评分 / formgrader": course.formgrader_path},
+        "url": f"http://127.0.0.1:{course.port}",
+        "command": [str(BIN / "jupyterhub-singleuser"), f"--ServerApp.root_dir={course_dir}"],
+        "user": course.grader,
+        "cwd": str(course_dir),
+        "oauth_no_confirm": True,
+        "environment": {
+            "PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIG),
+            "DANGXIAO_EXCHANGE": str(EXCHANGE),
+            "DANGXIAO_COURSE": str(course_dir),  # `dangxiao release/autograde` in its terminal
+            "DANGXIAO_SERVER_ROLE": "formgrader",
+            "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+        },
+    })
+
+cull_timeout = int(env("DANGXIAO_HUB_CULL_TIMEOUT", "3600"))
+services.append({
+    "name": centre_module.CULLER_SERVICE,
+    "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={cull_timeout}",
+                f"--cull-every={max(60, cull_timeout // 10)}", "--concurrency=5"],
+})
+c.JupyterHub.services = services
+
+# --- pages: Chinese course titles, lesson links, the formgrader in its own tab -----------------
+try:
+    from dangxiao.catalog import load_catalog
+
+    catalog = load_catalog(LESSONS)
+    lessons = [{"module": m.title, "title": lesson.title, "notebook": lesson.notebook}
+               for m in catalog.modules for lesson in m.lessons]
+except Exception as error:  # the hub must still start without the lesson catalog
+    print(f"jupyterhub_config: 课程目录不可用 / lesson catalog unavailable: {error}", file=sys.stderr)
+    lessons = []
+
+c.JupyterHub.template_paths = [str(HERE / "templates")]
+c.JupyterHub.template_vars = {
+    "centre_name": centre.name,
+    "dangxiao_courses": centre.template_courses(),
+    "dangxiao_lessons": lessons,
+    "announcement_login": f"{centre.name} · 请用培训中心发放的账号登录 / log in with the account the centre gave you",
+}

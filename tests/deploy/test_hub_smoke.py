@@ -1,0 +1,181 @@
+"""Smoke test of deploy/jupyterhub: a real JupyterHub, real system accounts, nbgrader's real exchange.
+
+One course flow, every step through the hub (login, tokens, servers, the course's formgrader service):
+the instructor releases a01 (`dangxiao release` in the course's formgrader service), two trainees
+fetch it through their own server's nbgrader assignment-list API, answer in a kernel (the widgets'
+AnswerStore) and submit; the instructor collects (formgrader API) and autogrades
+(`dangxiao autograde` in the service). Then: the gradebook holds both graded submissions; one trainee
+cannot see the other's submission; each course's formgrader is closed to everyone but its graders;
+lessons render with Voila at /user/<name>/voila/; the home page shows the Chinese course titles.
+
+Run it alone: `pytest -m hub`.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.timeout(600)]
+
+ASSIGNMENT = "a01"
+NOTEBOOK = "a01_sange_jianchi.ipynb"
+# A01's key, as the source's hidden tests hold it; trainee B gets two of five right.
+KEY = {
+    "a01-q1": "坚持规模扩张",
+    "a01-q2": ["坚持党的全面领导", "坚持法治思维", "坚持改革创新"],
+    "a01-q3": True,
+    "a01-q4": "战斗堡垒",
+    "a01-q5": "一居（村）一律师",
+}
+ANSWERS = {
+    "trainee_a": KEY,
+    "trainee_b": dict(KEY, **{"a01-q2": ["坚持法治思维"], "a01-q4": "前线指挥所", "a01-q5": "一街道一法庭"}),
+}
+EXPECTED_SCORE = {"trainee_a": 10.0, "trainee_b": 4.0}
+
+
+def ok_json(response, hub):
+    """The JSON body of a 200 response; otherwise fail with the hub's log (it holds the servers' logs)."""
+    assert response.status_code == 200, \
+        f"{response.request.method} {response.url}: {response.status_code} {response.text[:300]}\n{hub.log_tail()}"
+    return response.json()
+
+
+def run_command(session, base: str, command: list[str], cwd: str) -> dict:
+    """Run a command in a kernel of the server at `base` (as that server's account); return its result."""
+    code = (
+        "import json, subprocess\n"
+        f"r = subprocess.run({command!r}, cwd={cwd!r}, capture_output=True, text=True)\n"
+        "print(json.dumps({'rc': r.returncode, 'out': r.stdout[-4000:], 'err': r.stderr[-4000:]}))\n"
+    )
+    return json.loads(session.execute(base, code).strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def graded(centre_hub, login):
+    """The whole flow; returns what the checks need."""
+    hub = centre_hub
+    course = hub.courses[0]
+    service = f"/services/{course}/"
+    course_dir = str(hub.course_root / course)
+    instructor = login("instructor")
+
+    # 1. the instructor releases a01 from the course's formgrader service
+    status = instructor.api("GET", f"{service}formgrader/api/status")
+    assert status.status_code == 200, f"formgrader: {status.status_code} {status.text[:300]}"
+    released = run_command(instructor, service, ["dangxiao", "release", ASSIGNMENT], course_dir)
+    assert released["rc"] == 0, released
+    listing = ok_json(instructor.api("GET", f"{service}formgrader/api/assignment/{ASSIGNMENT}"), hub)
+    assert listing["status"] == "released", listing
+
+    # 2. two trainees fetch, answer and submit through their own servers
+    trainees = {}
+    for role in ("trainee_a", "trainee_b"):
+        trainee = login(role)
+        base = f"/user/{trainee.name}/"
+        assert trainee.start_server().rstrip("/") == base.rstrip("/")
+        offered = ok_json(trainee.api("GET", f"{base}assignments", params={"course_id": course}), hub)
+        assert offered["success"], offered
+        assert [(a["course_id"], a["assignment_id"], a["status"]) for a in offered["value"]] == \
+            [(course, ASSIGNMENT, "released")]
+        fetched = ok_json(trainee.api("POST", f"{base}assignments/fetch",
+                                      data={"course_id": course, "assignment_id": ASSIGNMENT}), hub)
+        assert fetched["success"], fetched
+        answers = json.dumps(ANSWERS[role], ensure_ascii=False)
+        trainee.execute(base, (
+            "import json\nfrom dangxiao.widgets import AnswerStore\n"
+            "store = AnswerStore('answers.json')\n"
+            f"for key, value in json.loads({answers!r}).items():\n    store.set(key, value)\n"
+            "print(sorted(store.all()))\n"
+        ), path=f"{course}/{ASSIGNMENT}/{NOTEBOOK}")
+        submitted = ok_json(trainee.api("POST", f"{base}assignments/submit",
+                                        data={"course_id": course, "assignment_id": ASSIGNMENT}), hub)
+        assert submitted["success"], submitted
+        trainees[role] = trainee
+
+    # 3. the instructor collects (formgrader API) and autogrades (dangxiao autograde, same service)
+    collected = ok_json(instructor.api("POST", f"{service}formgrader/api/assignment/{ASSIGNMENT}/collect"), hub)
+    assert collected["success"], collected
+    autograded = run_command(instructor, service, ["dangxiao", "autograde", ASSIGNMENT, "-j", "2"], course_dir)
+    return {"course": course, "course_dir": course_dir, "trainees": trainees, "instructor": instructor,
+            "autograde": autograded}
+
+
+def test_both_submissions_graded_in_gradebook(centre_hub, graded):
+    from nbgrader.api import Gradebook
+
+    assert graded["autograde"]["rc"] == 0, graded["autograde"]
+    database = f"sqlite:///{graded['course_dir']}/gradebook.db"
+    with Gradebook(database, course_id=graded["course"]) as gradebook:
+        for role, expected in EXPECTED_SCORE.items():
+            submission = gradebook.find_submission(ASSIGNMENT, centre_hub.roster[role])
+            assert submission.score == expected, (role, submission.score)
+            assert not submission.needs_manual_grade
+        assert gradebook.assignment_submissions(ASSIGNMENT)
+        assert sorted(s.student.id for s in gradebook.assignment_submissions(ASSIGNMENT)) == \
+            sorted(centre_hub.roster[r] for r in EXPECTED_SCORE)
+
+
+def test_trainee_cannot_read_the_other_submission(centre_hub, graded):
+    hub = centre_hub
+    a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
+    inbound = hub.exchange / graded["course"] / "inbound"
+    theirs = sorted(p for p in inbound.iterdir() if p.name.startswith(f"{b.name}+{ASSIGNMENT}+"))
+    assert theirs, "B's submission is in the exchange"
+    b_home = hub.home(b.name)
+    probes = {
+        "list inbound": f"os.listdir({str(inbound)!r})",
+        "list B's home": f"os.listdir({str(b_home)!r})",
+        "read B's answers": f"open({str(b_home / graded['course'] / ASSIGNMENT / 'answers.json')!r}).read()",
+        "read B's cache": f"os.listdir({str(b_home / '.local/share/jupyter/nbgrader_cache')!r})",
+        "read the gradebook": f"open({str(hub.course_root / graded['course'] / 'gradebook.db')!r}, 'rb').read()",
+        "read the source": f"open({str(hub.course_root / graded['course'] / 'source' / ASSIGNMENT / NOTEBOOK)!r}).read()",
+    }
+    code = "import json, os\nresults = {}\n"
+    for name, probe in probes.items():
+        code += (f"try:\n    {probe}\n    results[{name!r}] = 'read'\n"
+                 f"except PermissionError:\n    results[{name!r}] = 'PermissionError'\n"
+                 f"except Exception as e:\n    results[{name!r}] = type(e).__name__\n")
+    code += "print(json.dumps(results))\n"
+    results = json.loads(a.execute(f"/user/{a.name}/", code).strip().splitlines()[-1])
+    assert results == {name: "PermissionError" for name in probes}
+    # ... and her own server's API cannot reach B's server
+    assert a.api("GET", f"/user/{b.name}/api/contents", allow_redirects=False).status_code in (302, 403, 404)
+
+
+def test_formgrader_is_only_for_the_course_graders(centre_hub, graded, login):
+    first, second = centre_hub.courses
+    trainee = graded["trainees"]["trainee_a"]
+    assert trainee.api("GET", f"/services/{first}/formgrader/api/status",
+                       allow_redirects=False).status_code == 403
+    instructor2 = login("instructor2")
+    assert instructor2.api("GET", f"/services/{first}/formgrader/api/status",
+                           allow_redirects=False).status_code == 403
+    assert instructor2.api("GET", f"/services/{second}/formgrader/api/status").status_code == 200
+    # the second course's trainees list (none) is its own: a's assignments are not offered there
+    offered = trainee.api("GET", f"/user/{trainee.name}/assignments", params={"course_id": second}).json()
+    assert offered["value"] == [] or not offered["success"], offered
+
+
+def test_trainee_server_has_lab_voila_and_limits(centre_hub, graded):
+    trainee = graded["trainees"]["trainee_a"]
+    base = f"/user/{trainee.name}/"
+    assert trainee.api("GET", f"{base}lab").status_code == 200
+    page = trainee.api("GET", f"{base}voila/render/lessons/m0_start.ipynb", timeout=180)
+    assert page.status_code == 200, page.text[:500]
+    assert "voila" in page.text.lower()
+    # the formgrader runs as the course's service, never inside a trainee's server
+    assert trainee.api("GET", f"{base}formgrader/api/status").status_code == 404
+    limits = trainee.execute(base, "import os\nprint(os.environ.get('MEM_LIMIT'), os.environ.get('CPU_LIMIT'))")
+    assert limits.split() == [str(768 * 1024 ** 2), "1.0"]
+
+
+def test_home_page_shows_chinese_course_title(centre_hub, graded, login):
+    instructor = graded["instructor"]
+    page = instructor.web.get(f"{centre_hub.url}/hub/home", timeout=60)
+    assert page.status_code == 200
+    assert "基层治理能力提升专题培训（测试一期）" in page.text
+    assert "基层治理能力提升专题培训（测试二期）" not in page.text  # not her course
+    assert f"/services/{centre_hub.courses[0]}/formgrader/" in page.text
