@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -56,8 +59,8 @@ class GradebookData:
     assignments: pd.DataFrame  # assignment_id, 作业, duedate
     items: pd.DataFrame  # cell_id, assignment_id, 作业, 笔记本, 题目, 类型, 满分
     students: pd.DataFrame  # 学号, 姓名
-    submissions: pd.DataFrame  # submission_id, assignment_id, 作业, 学号, timestamp, duedate, seconds_late, penalty
-    grades: pd.DataFrame  # submission_id, cell_id, score, needs_manual_grade
+    submissions: pd.DataFrame  # submission_id, assignment_id, 学号, timestamp, 作业, duedate, seconds_late, penalty, 待人工评分
+    grades: pd.DataFrame  # submission (row of submissions), item (row of items), score
 
 
 @dataclass
@@ -94,15 +97,35 @@ def _name(first, last) -> str:
     return f"{last}{first}"  # Chinese order: family name first, no space
 
 
-def _frame(session, statement) -> pd.DataFrame:
-    result = session.execute(statement)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+def _rows(gradebook, statement) -> tuple[list[str], list[tuple]]:
+    """Run a statement built from nbgrader's models on the DBAPI cursor: SQLAlchemy's result rows
+    cost more than the query itself at 500 000 grades, and the SQL is still the models' own."""
+    compiled = statement.compile(gradebook.engine)
+    params = compiled.params if compiled.positiontup is None else [compiled.params[k] for k in compiled.positiontup]
+    connection = gradebook.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(str(compiled), params)
+        return [column[0] for column in cursor.description], cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def _frame(gradebook, statement) -> pd.DataFrame:
+    columns, rows = _rows(gradebook, statement)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _positions(keys: Iterable, targets: Iterable, count: int = -1) -> np.ndarray:
+    """Position of each key in `targets` (−1 if absent)."""
+    lookup = {key: position for position, key in enumerate(targets)}
+    return np.fromiter(map(lookup.get, keys, repeat(-1)), dtype=np.intp, count=count)
 
 
 def load_gradebook(path_or_url: str | Path) -> GradebookData:
     """Read a gradebook (a `gradebook.db` file, a course folder holding one, or a database URL)."""
     from nbgrader import api
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.exc import SQLAlchemyError
 
     url, label = _db_url(path_or_url)
@@ -111,59 +134,85 @@ def load_gradebook(path_or_url: str | Path) -> GradebookData:
     except SQLAlchemyError as error:
         raise DangxiaoError(f"{label}: 不是可读的 nbgrader 成绩库 / not a readable nbgrader gradebook ({type(error).__name__})") from None
     try:
-        session = gradebook.db
-        assignments = _frame(session, select(api.Assignment.id.label("assignment_id"), api.Assignment.name.label("作业"),
-                                             api.Assignment.duedate.label("duedate")).order_by(api.Assignment.duedate, api.Assignment.name))
+        assignments = _frame(gradebook, select(api.Assignment.id.label("assignment_id"), api.Assignment.name.label("作业"),
+                                               api.Assignment.duedate.label("duedate")).order_by(api.Assignment.duedate, api.Assignment.name))
         cells = []
         for model in (api.GradeCell, api.TaskCell):
-            cells.append(_frame(session, select(
+            cells.append(_frame(gradebook, select(
                 model.id.label("cell_id"), api.Notebook.assignment_id, api.Notebook.name.label("笔记本"),
                 model.name.label("题目"), model.cell_type.label("类型"), model.max_score.label("满分"),
             ).join(api.Notebook, model.notebook_id == api.Notebook.id)))
-        items = pd.concat(cells, ignore_index=True) if any(len(c) for c in cells) else cells[0]
-        items = items.merge(assignments[["assignment_id", "作业"]], on="assignment_id", how="left")
-        items = items.sort_values(["作业", "笔记本", "题目"], kind="stable").reset_index(drop=True)
-        students = _frame(session, select(api.Student.id.label("学号"), api.Student.first_name, api.Student.last_name))
-        students["姓名"] = [_name(f, l) for f, l in zip(students["first_name"], students["last_name"])]
-        students = students[["学号", "姓名"]].sort_values("学号", kind="stable").reset_index(drop=True)
-        submissions = _frame(session, select(
+        students = _frame(gradebook, select(api.Student.id.label("学号"), api.Student.first_name, api.Student.last_name))
+        submissions = _frame(gradebook, select(
             api.SubmittedAssignment.id.label("submission_id"), api.SubmittedAssignment.assignment_id,
             api.SubmittedAssignment.student_id.label("学号"), api.SubmittedAssignment.timestamp,
-            api.SubmittedAssignment.extension, api.SubmittedAssignment.late_submission_penalty.label("penalty"),
+            api.SubmittedAssignment.extension,
         ))
-        grades = _frame(session, select(
-            api.SubmittedNotebook.assignment_id.label("submission_id"), api.Grade.cell_id,
-            api.Grade.score.label("score"), api.Grade.needs_manual_grade,
-        ).join(api.SubmittedNotebook, api.Grade.notebook_id == api.SubmittedNotebook.id))
+        # Per submitted notebook (not nbgrader's per-submission column_property: its correlated
+        # subquery has no index to use and takes minutes on 10 000 submissions).
+        notebooks = _frame(gradebook, select(
+            api.SubmittedNotebook.id.label("notebook_id"), api.SubmittedNotebook.assignment_id.label("submission_id"),
+            api.SubmittedNotebook.late_submission_penalty.label("penalty"),
+        ))
+        _, grade_rows = _rows(gradebook, select(api.Grade.notebook_id, api.Grade.cell_id, api.Grade.score))
+        manual = _frame(gradebook, select(api.Grade.notebook_id, func.count().label("n"))
+                        .where(api.Grade.needs_manual_grade.is_(True)).group_by(api.Grade.notebook_id))
     except SQLAlchemyError as error:
         raise DangxiaoError(f"{label}: 读取成绩库失败 / cannot read the gradebook ({type(error).__name__})") from None
     finally:
         gradebook.close()
 
-    submissions = submissions.merge(assignments, on="assignment_id", how="left")
+    items = pd.concat([c for c in cells if len(c)] or cells[:1], ignore_index=True)
+    items = items.merge(assignments[["assignment_id", "作业"]], on="assignment_id", how="left")
+    items["满分"] = items["满分"].astype(float)
+    items = items.sort_values(["作业", "笔记本", "题目"], kind="stable").reset_index(drop=True)
+    students["姓名"] = [_name(f, l) for f, l in zip(students["first_name"], students["last_name"])]
+    students = students[["学号", "姓名"]].sort_values("学号", kind="stable").reset_index(drop=True)
+
+    submissions = submissions.merge(assignments, on="assignment_id", how="left").reset_index(drop=True)
     timestamp = pd.to_datetime(submissions["timestamp"])
     extension = pd.to_timedelta(submissions["extension"]).fillna(pd.Timedelta(0))
     submissions["timestamp"] = timestamp
     submissions["duedate"] = pd.to_datetime(submissions["duedate"]) + extension  # nbgrader's SubmittedAssignment.duedate
     late = (timestamp - submissions["duedate"]).dt.total_seconds()
     submissions["seconds_late"] = late.clip(lower=0).fillna(0.0)  # nbgrader's total_seconds_late
-    submissions["penalty"] = submissions["penalty"].astype(float).fillna(0.0)
+    notebook_submission = _positions(notebooks["submission_id"], submissions["submission_id"])
+    size = len(submissions)
+    penalty = pd.to_numeric(notebooks["penalty"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    submissions["penalty"] = np.bincount(notebook_submission[notebook_submission >= 0],
+                                         penalty[notebook_submission >= 0], minlength=size)[:size]
+    # A trailing −1 makes an unknown notebook (position −1) map to "no submission".
+    via_notebook = np.append(notebook_submission, -1)
+    manual_submission = via_notebook[_positions(manual["notebook_id"], notebooks["notebook_id"])]
+    counts = manual["n"].to_numpy(dtype=float) if len(manual) else np.zeros(0)
+    submissions["待人工评分"] = np.bincount(manual_submission[manual_submission >= 0], counts[manual_submission >= 0],
+                                          minlength=size)[:size].astype(int)
     submissions = submissions.drop(columns=["extension"])
-    grades["score"] = grades["score"].astype(float)
+
+    # Grades as positions: row of `submissions`, row of `items` — no 32-character keys kept per grade.
+    n = len(grade_rows)
+    submission = via_notebook[_positions(map(itemgetter(0), grade_rows), notebooks["notebook_id"], n)]
+    item = _positions(map(itemgetter(1), grade_rows), items["cell_id"], n)
+    score = np.fromiter(map(itemgetter(2), grade_rows), dtype=float, count=n)
+    keep = (submission >= 0) & (item >= 0)
+    grades = pd.DataFrame({"submission": submission[keep], "item": item[keep], "score": score[keep]})
     return GradebookData(label, assignments, items, students, submissions, grades)
 
 
 # ---------------------------------------------------------------- computing
 
 
-def _score_matrix(data: GradebookData, items: pd.DataFrame, submission_ids: pd.Index) -> np.ndarray:
-    """submissions × items matrix of grade scores (0 where a grade row is missing)."""
-    grades = data.grades
-    row = pd.Index(submission_ids).get_indexer(grades["submission_id"])
-    col = pd.Index(items["cell_id"]).get_indexer(grades["cell_id"])
-    keep = (row >= 0) & (col >= 0)
-    matrix = np.zeros((len(submission_ids), len(items)))
-    matrix[row[keep], col[keep]] = grades["score"].to_numpy()[keep]
+def _score_matrix(data: GradebookData, item_rows: np.ndarray, submission_rows: np.ndarray) -> np.ndarray:
+    """submissions × items matrix of grade scores (0 where a grade row is missing, as nbgrader counts it)."""
+    row_of = np.full(len(data.submissions), -1)
+    row_of[submission_rows] = np.arange(len(submission_rows))
+    col_of = np.full(len(data.items), -1)
+    col_of[item_rows] = np.arange(len(item_rows))
+    rows = row_of[data.grades["submission"].to_numpy()]
+    cols = col_of[data.grades["item"].to_numpy()]
+    keep = (rows >= 0) & (cols >= 0)
+    matrix = np.zeros((len(submission_rows), len(item_rows)))
+    matrix[rows[keep], cols[keep]] = data.grades["score"].to_numpy()[keep]
     return matrix
 
 
@@ -219,17 +268,15 @@ class _NoCatalog:
 def _submission_results(data: GradebookData, max_by_assignment: pd.Series) -> pd.DataFrame:
     """One row per submission: 学号, 作业, 原始得分, 迟交扣分, 得分 (final), 满分, 待人工评分, times."""
     subs = data.submissions
-    grades = data.grades
-    raw = grades.groupby("submission_id")["score"].sum()
-    manual = grades[grades["needs_manual_grade"].astype(bool)].groupby("submission_id").size()
+    raw = np.bincount(data.grades["submission"].to_numpy(), data.grades["score"].to_numpy(), minlength=len(subs))
     results = pd.DataFrame({
         "submission_id": subs["submission_id"],
         "学号": subs["学号"],
         "作业": subs["作业"],
-        "原始得分": subs["submission_id"].map(raw).fillna(0.0).to_numpy(),
+        "原始得分": raw[: len(subs)],
         "迟交扣分": subs["penalty"].to_numpy(),
         "满分": subs["作业"].map(max_by_assignment).to_numpy(dtype=float),
-        "待人工评分": subs["submission_id"].map(manual).fillna(0).astype(int).to_numpy(),
+        "待人工评分": subs["待人工评分"].to_numpy(),
         "timestamp": subs["timestamp"],
         "duedate": subs["duedate"],
         "seconds_late": subs["seconds_late"],
@@ -241,12 +288,13 @@ def _submission_results(data: GradebookData, max_by_assignment: pd.Series) -> pd
 def _item_table(data: GradebookData, selected: list[str], thresholds: ItemThresholds, notes: list[str]) -> pd.DataFrame:
     frames = []
     for name in selected:
-        items = data.items[data.items["作业"] == name].reset_index(drop=True)
-        subs = data.submissions.loc[data.submissions["作业"] == name, "submission_id"]
-        if items.empty or subs.empty:
-            notes.append(f"作业 {name}：{'无评分单元' if items.empty else '无人提交'}，未做题目分析 / no item analysis")
+        item_rows = np.flatnonzero(data.items["作业"].to_numpy() == name)
+        submission_rows = np.flatnonzero(data.submissions["作业"].to_numpy() == name)
+        if not len(item_rows) or not len(submission_rows):
+            notes.append(f"作业 {name}：{'无评分单元' if not len(item_rows) else '无人提交'}，未做题目分析 / no item analysis")
             continue
-        matrix = _score_matrix(data, items, pd.Index(subs))
+        items = data.items.iloc[item_rows].reset_index(drop=True)
+        matrix = _score_matrix(data, item_rows, submission_rows)
         stats = item_statistics(matrix, items["满分"].to_numpy(dtype=float), list(items["题目"]), thresholds)
         stats.insert(0, "作业", name)
         stats.insert(1, "笔记本", items["笔记本"].to_numpy())
