@@ -70,6 +70,7 @@ from typing import Callable, Iterable
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from jupyter_core.utils import run_sync
 from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
@@ -87,6 +88,7 @@ from traitlets import Integer
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .zygote import DEFAULT_PRELOAD, KernelZygote
 from .sandbox import (
     KernelRuntime,
     Sandbox,
@@ -146,6 +148,7 @@ class SandboxedExecute(Execute):
         self._sandbox: Sandbox = state["sandbox"]
         self._notes: list[str] = state["notes"]
         self._notebook_name = resources["nbgrader"]["notebook"] + ".ipynb"
+        self._run_log: logging.Logger = state["log"]
         self._deadline = time.monotonic() + self.total_timeout
         self._output_bytes: dict[int, int] = {}
         self._truncated: set[int] = set()
@@ -158,8 +161,29 @@ class SandboxedExecute(Execute):
         return km
 
     async def async_start_new_kernel(self, **kwargs):
+        started = time.monotonic()
         await super().async_start_new_kernel(**kwargs)
         self._sandbox.pgid = self.km.kernel_pgid
+        self._run_log.info("kernel pid %s started in %.2fs", self._sandbox.pgid, time.monotonic() - started)
+
+    async def async_start_new_kernel_client(self):
+        started = time.monotonic()
+        try:
+            return await super().async_start_new_kernel_client()
+        finally:
+            self._run_log.info("kernel client ready in %.2fs", time.monotonic() - started)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        started = time.monotonic()
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self._run_log.info("cell %d ran in %.2fs", cell_index, time.monotonic() - started)
+
+    # nbclient binds its sync entry points to its own coroutines: rebind them to the overrides
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    execute_cell = run_sync(async_execute_cell)
 
     def _get_timeout(self, cell):
         remaining = self._deadline - time.monotonic()
@@ -252,7 +276,8 @@ class SandboxedAutograde(Autograde):
         self.current_file: str | None = None
         # nbconvert deep-copies resources between preprocessors: they carry only this key
         self.state_key = uuid.uuid4().hex
-        _STATES[self.state_key] = {"sandbox": sandbox, "db_lock": db_lock, "notes": self.notes}
+        _STATES[self.state_key] = {"sandbox": sandbox, "db_lock": db_lock, "notes": self.notes,
+                                   "log": self.log}
         self.sanitize_preprocessors = _sandboxed(self.sanitize_preprocessors)
         self.autograde_preprocessors = _sandboxed(self.autograde_preprocessors)
 
@@ -323,6 +348,8 @@ class GradingOptions:
     notebook_timeout: int | None = None    # None: SandboxedExecute.total_timeout (300 s)
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     uid_base: int = 61000
+    fork_kernels: bool = True              # fork kernels from a pre-imported zygote (see zygote.py)
+    preload: tuple[str, ...] = DEFAULT_PRELOAD
 
     def __post_init__(self) -> None:
         self.course = Path(self.course).resolve()
@@ -382,6 +409,7 @@ class GradingRun:
         self.sandboxed_uid = running_as_root()
         self.runtime = KernelRuntime.for_sandbox(self.sandboxed_uid)
         self._live: set[Sandbox] = set()
+        self.zygote: KernelZygote | None = None
         self._live_lock = threading.Lock()
 
     # setup
@@ -460,6 +488,7 @@ class GradingRun:
         protect = protect_course(self.options.course) if self.sandboxed_uid else contextlib.nullcontext()
         sandbox_parent = make_sandbox_parent()
         uids = UidPool(self.options.jobs, base=self.options.uid_base) if self.sandboxed_uid else None
+        self.zygote = self._start_zygote(sandbox_parent) if self.options.fork_kernels else None
         try:
             with protect, ThreadPoolExecutor(max_workers=self.options.jobs,
                                              thread_name_prefix="dangxiao-grade") as pool:
@@ -477,6 +506,8 @@ class GradingRun:
                     self._kill_live_sandboxes()
                     raise
         finally:
+            if self.zygote is not None:
+                self.zygote.close()
             if uids is not None:
                 uids.close()
             shutil.rmtree(sandbox_parent, ignore_errors=True)
@@ -484,6 +515,17 @@ class GradingRun:
             with contextlib.suppress(OSError):
                 (self.options.course / STAGING_DIR).rmdir()
         return sorted(results, key=lambda r: r.student)
+
+    def _start_zygote(self, sandbox_parent: Path) -> KernelZygote:
+        home = sandbox_parent / "zygote-home"
+        home.mkdir(mode=0o700)
+        env = {
+            "PATH": f"{os.path.dirname(self.runtime.executable)}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        return KernelZygote(self.runtime, env, sandbox_parent / "zygote.log", preload=tuple(self.options.preload))
 
     def _report(self, result: SubmissionResult, done: int, total: int) -> None:
         if self.on_result is not None:
@@ -500,6 +542,7 @@ class GradingRun:
         with lease as uid:
             sandbox = Sandbox(sandbox_parent, uid, self.options.limits, label=_safe_label(student),
                               runtime=self.runtime)
+            sandbox.zygote = self.zygote
             with self._live_lock:
                 self._live.add(sandbox)
             converter = SandboxedAutograde(

@@ -41,8 +41,12 @@ from pathlib import Path
 from typing import Iterator
 
 import psutil
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
+from traitlets import DottedObjectName, Type
 
 __all__ = [
     "SandboxLimits",
@@ -50,6 +54,7 @@ __all__ = [
     "UidPool",
     "Sandbox",
     "SandboxKernelManager",
+    "QuickReadyKernelClient",
     "protect_course",
     "running_as_root",
 ]
@@ -215,6 +220,7 @@ class Sandbox:
         self.uid = uid
         self.runtime = runtime or KernelRuntime(sys.executable)
         self.pgid: int | None = None
+        self.zygote = None  # a KernelZygote to fork the kernel from, or None for a fresh process
         self.gid = uid
         self.limits = limits
         self.root = Path(tempfile.mkdtemp(prefix=f"s-{label}-" if label else "s-", dir=parent_dir))
@@ -353,6 +359,44 @@ def _copy_matplotlib_cache(target: Path) -> None:
             shutil.copyfile(fontlist, target / fontlist.name)
 
 
+class QuickReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's AsyncKernelClient, asking "are you ready?" every 50 ms instead of every
+    second: a forked kernel is up in a fraction of a second, and that second was a third of the
+    time spent per submission (measured). Same checks: a kernel_info reply on shell, then a
+    message on IOPub (proves the subscription is live)."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        poll = 0.05
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=poll)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+            poll = min(poll * 1.5, 1.0)
+        while True:  # flush IOPub, as jupyter_client does
+            try:
+                await self.iopub_channel.get_msg(timeout=0.01)
+            except Empty:
+                break
+
+    wait_for_ready = _async_wait_for_ready
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager that launches its kernel inside a `Sandbox`.
 
@@ -362,6 +406,9 @@ class SandboxKernelManager(AsyncKernelManager):
     """
 
     sandbox = AnyTrait(None, allow_none=True, help="the Sandbox this kernel runs in")
+
+    client_class = DottedObjectName("dangxiao.grading.sandbox.QuickReadyKernelClient")
+    client_factory = Type(QuickReadyKernelClient, klass=AsyncKernelClient)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -380,6 +427,24 @@ class SandboxKernelManager(AsyncKernelManager):
             self.connection_file = str(self.sandbox.connection_file)
             kw.update(self.sandbox.popen_kwargs())
         return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        zygote = getattr(self.sandbox, "zygote", None) if self.sandbox is not None else None
+        if zygote is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        from .zygote import ForkedKernelProcess
+
+        sandbox = self.sandbox
+        env = dict(kw.get("env") or sandbox.kernel_env())
+        pid = zygote.spawn(connection_file=str(self.connection_file), cwd=str(sandbox.work), env=env,
+                           uid=sandbox.uid, gid=sandbox.gid, limits=sandbox.limits,
+                           log=str(sandbox.root / "kernel.log"))
+        provisioner = self.provisioner
+        provisioner.process = ForkedKernelProcess(pid)
+        provisioner.pid = pid
+        provisioner.pgid = pid  # the fork calls setsid()
+        provisioner.cwd = str(sandbox.work)
+        self._reconcile_connection_info(provisioner.connection_info)
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)

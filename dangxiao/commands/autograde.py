@@ -29,6 +29,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="每个单元格的时间上限（秒）/ per-cell time limit in seconds (default: course config, 30)")
     parser.add_argument("--notebook-timeout", type=int, default=None, metavar="S",
                         help="每本 notebook 的总时间上限（秒）/ whole-notebook cap in seconds (default 300)")
+    parser.add_argument("--sandbox-uid-base", type=int, default=61000, metavar="UID",
+                        help="沙箱 uid 起始值（以 root 运行时，每个内核一个未使用的 uid）"
+                        " / first uid for sandboxed kernels when run as root (default 61000)")
+    parser.add_argument("--cold-kernels", action="store_true",
+                        help="每个内核都重新启动 Python，不从预加载模板派生 / start every kernel from scratch"
+                        " instead of forking it from a pre-imported template (slower)")
     parser.add_argument("--memory-mb", type=int, default=2048,
                         help="每个内核的内存上限（MB，地址空间）/ memory limit per kernel in MB (default 2048)")
 
@@ -45,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         options = GradingOptions(
             course=course, assignment=args.assignment, jobs=args.jobs, students=students,
             cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-            limits=SandboxLimits(memory_mb=args.memory_mb))
+            limits=SandboxLimits(memory_mb=args.memory_mb), uid_base=args.sandbox_uid_base,
+            fork_kernels=not args.cold_kernels)
     except ValueError as error:
         raise DangxiaoError(str(error)) from None
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

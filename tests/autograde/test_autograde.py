@@ -42,11 +42,13 @@ def by_student(results):
 def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
     kinds = {"t1": "reference", "t2": "blank", "t3": "partial", "t4": "reference"}
     courses = []
-    for jobs in (1, 2):
+    # sequential with kernels started from scratch (as stock nbgrader does) vs parallel with
+    # kernels forked from the pre-imported template
+    for jobs, fork in ((1, False), (2, True)):
         course = make_course()
         for student, kind in kinds.items():
             write_submission(course, student, kind)
-        results = grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=jobs))
+        results = grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=jobs, fork_kernels=fork))
         assert all(result.ok for result in results), [r.problem for r in results]
         courses.append(course)
     sequential, parallel = (gradebook_scores(course) for course in courses)
@@ -62,7 +64,7 @@ def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
 
 @pytest.mark.slow
 def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, capsys, tree_hashes,
-                                                               sandbox_processes):
+                                                               sandbox_processes, uid_base):
     course = make_course()
     kinds = {"ok": "reference", "loop": "loop", "deaf": "sigint", "broken": "malformed",
              "cut": "truncated", "crash": "crash", "flood": "flood"}
@@ -75,7 +77,7 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
     submitted_before = tree_hashes(course / "submitted")
 
     code = main(["autograde", ASSIGNMENT, "--course", str(course), "--jobs", "2",
-                 "--timeout", "3", "--notebook-timeout", "40"])
+                 "--timeout", "3", "--notebook-timeout", "40", "--sandbox-uid-base", str(uid_base)])
     out = capsys.readouterr().out
     assert code == 1  # some submissions failed
 
@@ -113,7 +115,8 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
 
 
 @needs_root
-def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree_hashes, sandbox_processes):
+def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree_hashes, sandbox_processes,
+                                                             uid_base):
     course = make_course()
     write_submission(course, "honest", "reference")
     write_submission(course, "snoop", "snoop")
@@ -121,7 +124,7 @@ def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree
     config_before = (course / "nbgrader_config.py").read_bytes()
     mode_before = stat.S_IMODE(course.stat().st_mode)
 
-    results = by_student(grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=2)))
+    results = by_student(grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=2, uid_base=uid_base)))
 
     assert results["honest"].ok and results["honest"].score == MAX_SCORE
     graded = nbformat.read(course / "autograded" / "snoop" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)

@@ -1,0 +1,147 @@
+"""Benchmark: stock `nbgrader autograde` vs `dangxiao autograde` on the same generated submissions.
+
+    python benchmarks/autograde.py                 # 60 submissions of the built-in pandas exercise
+    python benchmarks/autograde.py -n 20 --jobs 2
+    python benchmarks/autograde.py --course assignments --assignment a02   # a course of your own
+
+Each tool grades its own copy of the course, starting from a clean gradebook (the one
+generate_assignment wrote, no submissions). Both are run as commands, the way an instructor runs
+them, so each pays its own start-up. Prints seconds, the ratio, and whether both gradebooks hold the
+same scores (per student, notebook and grade cell). Run by hand, not in the test suite: the
+figures depend on the machine and on what else it is doing.
+
+With `--course`, submissions are made from the assignment's own notebooks: half from the source
+(reference answers; nbgrader restores the locked test cells), half from the released (blank)
+version, so scores vary.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+
+
+def _env() -> dict:
+    env = os.environ.copy()
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def sample_course(parent: Path, count: int) -> tuple[Path, str]:
+    from dangxiao.grading.sample_course import ASSIGNMENT, build_course, write_submission
+
+    course = build_course(parent / "course")
+    kinds = ("reference", "partial", "blank")
+    for index in range(count):
+        write_submission(course, f"trainee{index:03d}", kinds[index % len(kinds)])
+    return course, ASSIGNMENT
+
+
+def own_course(source_course: Path, assignment: str, parent: Path, count: int) -> tuple[Path, str]:
+    """Copy a course that already has `release/<assignment>` and its gradebook; add submissions."""
+    course = parent / "course"
+    ignore = shutil.ignore_patterns("submitted", "autograded", "feedback", "reports", ".dangxiao-staging")
+    shutil.copytree(source_course, course, ignore=ignore)
+    released = course / "release" / assignment
+    source = course / "source" / assignment
+    if not (released.is_dir() and (course / "gradebook.db").is_file()):
+        raise SystemExit(f"{course}: 先生成作业 / generate {assignment} first (release/ and gradebook.db)")
+    for index in range(count):
+        origin = source if index % 2 == 0 else released
+        target = course / "submitted" / f"trainee{index:03d}" / assignment
+        shutil.copytree(origin, target)
+        for notebook in target.glob("*.ipynb"):
+            nbformat.write(nbformat.read(notebook, as_version=4), notebook)
+        (target / "timestamp.txt").write_text("2026-11-20 09:00:00.000000 UTC", encoding="utf-8")
+    return course, assignment
+
+
+def scores(course: Path, assignment: str) -> dict:
+    from nbgrader.api import Gradebook
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (course / "nbgrader_config.py").is_file():
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
+    config.CourseDirectory.root = str(course)
+    coursedir = CourseDirectory(config=config)
+    rows = {}
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for submission in gb.find_assignment(assignment).submissions:
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    rows[(submission.student.id, notebook.name, grade.cell.name)] = grade.auto_score
+    return rows
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
+    return time.perf_counter() - started, done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--submissions", type=int, default=60)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--course", type=Path, help="an nbgrader course with the assignment generated")
+    parser.add_argument("--assignment", help="assignment id in --course")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and print it")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="dangxiao-bench-"))
+    os.chmod(work, 0o755)
+    try:
+        if args.course:
+            if not args.assignment:
+                parser.error("--course needs --assignment")
+            base, assignment = own_course(args.course.resolve(), args.assignment, work / "base", args.submissions)
+        else:
+            base, assignment = sample_course(work / "base", args.submissions)
+        stock_course = work / "stock"
+        ours_course = work / "ours"
+        shutil.copytree(base, stock_course)
+        shutil.copytree(base, ours_course)
+        os.chmod(ours_course, 0o755)
+        print(f"{args.submissions} 份提交 / submissions of {assignment}; CPU 核数 / cores: {os.cpu_count()}")
+
+        stock_s, stock = timed([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde",
+                                assignment, "--force"], stock_course)
+        print(f"stock nbgrader autograde:   {stock_s:7.1f} s  (exit {stock.returncode})")
+        ours_s, ours = timed([sys.executable, "-m", "dangxiao", "autograde", assignment, "--course",
+                              str(ours_course), "--jobs", str(args.jobs)], work)
+        print(f"dangxiao autograde -j {args.jobs}:   {ours_s:7.1f} s  (exit {ours.returncode})")
+        if ours.returncode not in (0, 1):
+            print(ours.stdout[-3000:], ours.stderr[-3000:])
+        print(f"ratio stock/dangxiao:       {stock_s / ours_s:7.2f}×")
+
+        stock_scores, our_scores = scores(stock_course, assignment), scores(ours_course, assignment)
+        same = stock_scores == our_scores
+        print(f"same scores / 分数一致:      {'yes 是' if same else 'NO 否'} "
+              f"({len(our_scores)} grade rows, total {sum(v or 0 for v in our_scores.values()):g})")
+        if not same:
+            differing = [k for k in set(stock_scores) | set(our_scores) if stock_scores.get(k) != our_scores.get(k)]
+            for key in sorted(differing)[:10]:
+                print("  ", key, "stock:", stock_scores.get(key), "dangxiao:", our_scores.get(key))
+        return 0 if same else 1
+    finally:
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
