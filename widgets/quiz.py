@@ -15,7 +15,7 @@ import html
 import random
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import ipywidgets as widgets
@@ -90,6 +90,8 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
         left, right = tuple(options["left"]), tuple(options["right"])
         if len(left) < 2 or len(right) < len(left) or not all(isinstance(v, str) and v for v in left + right):
             raise fail("options", "左右两侧须为文字，至少 2 项，右侧不少于左侧 / needs ≥ 2 text items per side")
+        if len(set(left)) != len(left) or len(set(right)) != len(right):
+            raise fail("options", "有重复项 / has duplicate entries")
     elif type in ("single", "multiple", "ordering") and options is not None:
         if not isinstance(options, (list, tuple)) or len(options) < 2 or not all(isinstance(v, str) and v for v in options):
             raise fail("options", "至少需要 2 项非空文字 / needs at least 2 non-empty text entries")
@@ -109,7 +111,7 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
     raw: dict[str, Any] = {"id": id, "type": type, "stem": stem, "explanation": explanation or "（无解析）",
                            "source": source or "（未注明）", "points": points}
     if type in ("single", "multiple"):
-        raw.update(options=list(options or ()), answer=list(answer) if type == "multiple" else answer)
+        raw.update(options=list(options or ()), answer=list(answer) if type == "multiple" and isinstance(answer, (list, tuple)) else answer)
     elif type == "matching":
         raw["pairs"] = dict(answer) if isinstance(answer, dict) else answer
     elif type == "ordering":
@@ -121,16 +123,16 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
         if type == "numeric":
             raw["tolerance"] = tolerance
     question = parse_question(raw, INLINE_FILE)
-    question = Question(**{**question.__dict__, "explanation": explanation, "source": source})
+    question = replace(question, explanation=explanation, source=source)
     spec = spec_from_question(question)
     if type == "matching" and left:
         if set(left) != set(question.answer) or not set(question.answer.values()) <= set(right):
             raise fail("options", "左右两侧须包含答案中的每一项 / options must contain every item of the answer")
-        spec = QuizSpec(**{**spec.__dict__, "left": left, "right": right})
+        spec = replace(spec, left=left, right=right)
     if type == "ordering" and options is not None:
         if set(options) != set(question.items):
             raise fail("options", "选项须与答案的步骤相同 / options must be the answer's steps")
-        spec = QuizSpec(**{**spec.__dict__, "items": tuple(options)})
+        spec = replace(spec, items=tuple(options))
     return spec
 
 

@@ -156,3 +156,17 @@ def test_lesson_widgets_without_store_write_nothing(bank, tmp_path, monkeypatch,
         quiz.submit_button.click()
     assert group.score == 2
     assert list(lesson_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, reason", [
+    (dict(type="multiple", options=["甲", "乙"], answer="甲"), "类型错误"),
+    (dict(type="matching", options={"left": ["甲", "甲"], "right": ["一", "二"]}), "重复"),
+    (dict(type="matching", options={"left": ["甲", "乙"], "right": ["一", "二"]}, answer={"甲": "一", "丙": "二"}),
+     "包含答案"),
+    (dict(type="ordering", options=["一", "二"], answer=["一", "三"]), "步骤相同"),
+    (dict(type="truefalse", answer="对"), "类型错误"),
+])
+def test_inline_inconsistent_options_and_answer_are_refused(kwargs, reason):
+    with pytest.raises(QuestionBankError, match=reason) as error:
+        Quiz.inline(id="a02-q1", stem="题干", **kwargs)
+    assert "a02-q1" in str(error.value) and "<notebook>" in str(error.value)
