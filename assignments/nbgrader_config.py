@@ -43,3 +43,8 @@ c.GenerateFeedback.preprocessors = [
     "dangxiao.grading.feedback.ClearHiddenTestsFromFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# ... and must work offline: nbgrader's feedback template loads MathJax from a CDN; this one
+# (dangxiao/grading/templates/feedback_offline) is the same page without it.
+from dangxiao.grading.feedback import offline_template_config  # noqa: E402
+
+c.merge(offline_template_config())

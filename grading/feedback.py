@@ -22,7 +22,7 @@ from nbgrader.preprocessors import ClearHiddenTests
 
 __all__ = [
     "ClearHiddenTestsFromFeedback", "HIDDEN_FAILURE_NOTE", "feedback_config", "hidden_test_lines",
-    "hidden_lines", "page_text", "leaked_feedback",
+    "hidden_lines", "page_text", "leaked_feedback", "offline_template_config", "generate_feedback",
 ]
 
 HIDDEN_FAILURE_NOTE = "本题未通过隐藏测试（隐藏测试内容不公开）。/ A hidden test did not pass (hidden tests are not shown)."
@@ -53,10 +53,32 @@ def _without_traceback(output: NotebookNode, note: str) -> NotebookNode:
     return from_dict({"output_type": "stream", "name": "stderr", "text": f"{message}\n{note}\n"})
 
 
-def feedback_config(config: Config) -> Config:
-    """Extra config making sure `ClearHiddenTestsFromFeedback` runs right after `GetGrades`.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+OFFLINE_TEMPLATE = "feedback_offline"
 
-    The course config already lists it; this keeps `dangxiao feedback` safe for a course whose
+
+def offline_template_config() -> Config:
+    """HTMLExporter settings for nbgrader's feedback page without the CDN MathJax.
+
+    `feedback_offline` (in `templates/`) extends nbgrader's `feedback` template and shadows
+    nbconvert's `mathjax.html.j2`. nbgrader's own template folder must stay on the search path
+    (GenerateFeedback only adds it when `extra_template_basedirs` is not configured).
+    """
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"
+    extra = Config()
+    extra.HTMLExporter.template_name = OFFLINE_TEMPLATE
+    extra.HTMLExporter.template_file = f"{OFFLINE_TEMPLATE}.html.j2"
+    extra.HTMLExporter.extra_template_basedirs = [str(TEMPLATES_DIR), str(nbgrader_templates)]
+    return extra
+
+
+def feedback_config(config: Config) -> Config:
+    """Extra config for feedback: `ClearHiddenTestsFromFeedback` right after `GetGrades`, and the
+    offline template.
+
+    The course config already sets both; this keeps `dangxiao feedback` safe for a course whose
     config does not (an older `nbgrader_config.py`).
     """
     from nbgrader.converters import GenerateFeedback
@@ -68,9 +90,27 @@ def feedback_config(config: Config) -> Config:
         after = names.index("nbgrader.preprocessors.getgrades.GetGrades") + 1 if (
             "nbgrader.preprocessors.getgrades.GetGrades" in names) else 0
         names.insert(after, ours)
-    extra = Config()
+    extra = offline_template_config()
     extra.GenerateFeedback.preprocessors = names
     return extra
+
+
+def generate_feedback(api, assignment_id: str, student_id: str | None = None) -> dict:
+    """nbgrader's GenerateFeedback through the API's coursedir, keeping our template.
+
+    `NbGraderAPI.generate_feedback` forces `template_name = 'feedback'` (the CDN MathJax one), so
+    this does the same few steps without that override.
+    """
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import capture_log, temp_attrs
+
+    attrs = {"assignment_id": assignment_id}
+    if student_id is not None:
+        attrs["student_id"] = student_id
+    with temp_attrs(api.coursedir, **attrs):
+        app = GenerateFeedback(coursedir=api.coursedir, parent=api)
+        app.force = True
+        return capture_log(app)
 
 
 def _dotted(item) -> str:

@@ -1,7 +1,7 @@
 """`dangxiao feedback ASSIGNMENT`: HTML feedback per trainee, without hidden tests.
 
 Runs nbgrader's `GenerateFeedback` with `ClearHiddenTestsFromFeedback` inserted after `GetGrades`
-(see `dangxiao.grading.feedback`), then checks every written file: if any line of a hidden test
+and an offline template (no CDN MathJax; see `dangxiao.grading.feedback`), then checks every written file: if any line of a hidden test
 from the gradebook shows up in a feedback page's text, that page is removed and reported.
 `--release` copies the feedback into the exchange for trainees to fetch (`nbgrader fetch_feedback`).
 """
@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dangxiao.grading.course import check_result, course_api, course_info, find_course, load_course_config
-    from dangxiao.grading.feedback import feedback_config, hidden_test_lines, leaked_feedback
+    from dangxiao.grading.feedback import feedback_config, generate_feedback, hidden_test_lines, leaked_feedback
 
     course = find_course(args.course)
     assignment = args.assignment
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     api = course_api(course, feedback_config(config))
     title = course_info(config).assignment_title(assignment)
 
-    check_result(api.generate_feedback(assignment, args.student, force=True),
+    check_result(generate_feedback(api, assignment, args.student),
                  f"{course / 'feedback'}: 生成反馈失败 / generate_feedback failed")
 
     pages = sorted(course.glob(f"feedback/{args.student or '*'}/{assignment}/*.html"))

@@ -94,3 +94,37 @@ def test_feedback_has_no_hidden_tests(graded_course, kit):
     # a01 partly: failed hidden tests are reported without their source
     (partly,) = course.glob("feedback/partly/a01/*.html")
     assert HIDDEN_FAILURE_NOTE in page_text(partly)
+
+
+@pytest.mark.browser
+def test_feedback_page_in_chromium_is_offline_and_hides_hidden_tests(graded_course, kit):
+    """What a trainee sees: the page renders from file:// with no request leaving the machine."""
+    from playwright.sync_api import sync_playwright
+
+    course, _, _, _ = graded_course
+    assert cli.main(["feedback", "a01", "--course", str(course), "--student", "partly"]) == 0
+    (page_file,) = course.glob("feedback/partly/a01/*.html")
+    outside = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            page = browser.new_page()
+
+            def refuse_outside(route):
+                if not route.request.url.startswith(("file://", "data:")):
+                    outside.append(route.request.url)
+                    return route.abort()
+                return route.continue_()
+
+            page.route("**/*", refuse_outside)
+            page.goto(page_file.as_uri(), wait_until="load")
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    assert outside == []
+    assert "Score: 6.0 / 10.0" in text or "6.0 / 10.0" in text
+    assert HIDDEN_FAILURE_NOTE in text
+    for line in kit.hidden_test_lines(course, "a01"):
+        assert line not in text
