@@ -1,7 +1,6 @@
 """A bad question fails on load with the file, the id and the reason — in the bank and through the widget."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
