@@ -36,6 +36,7 @@ import yaml
 from dangxiao.errors import DangxiaoError
 from dangxiao.questions import ID_PATTERN
 
+from ._datasets import source_title
 from .store import AnswerStore
 
 __all__ = ["Scenario", "ScenarioError", "ScenarioScript", "load_scenario"]
@@ -200,9 +201,11 @@ class Scenario(widgets.VBox):
     def __init__(self, script: ScenarioScript, store: AnswerStore | None = None, **kwargs):
         self.script = script
         self.store = store
+        inspired = "、".join(source_title(s, with_author=False) for s in script.inspired_by)
+        hint = f"思路参考{html.escape(inspired)}中的做法。" if inspired else ""
         self.banner = widgets.HTML(
             f"<div style='background:#fff4e5;border-left:4px solid #e08a00;padding:4px 8px'>"
-            f"<b>{FICTION_LABEL}</b>：以下人物和情节为教学编写，并非真实事件。</div>")
+            f"<b>{FICTION_LABEL}</b>：以下人物和情节为教学编写，并非真实事件。{hint}</div>")
         self.title_html = widgets.HTML(f"<h3>{html.escape(script.title)}</h3>{_paragraphs(script.intro)}")
         self.story_html = widgets.HTML()
         self.choice_box = widgets.VBox()

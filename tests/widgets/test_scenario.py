@@ -15,7 +15,8 @@ EXAMPLE = scenario_path("dispute")
 
 def test_example_is_labelled_fiction_and_every_path_reaches_an_ending():
     scenario = Scenario.from_yaml(EXAMPLE)
-    assert "教学情景（虚构）" in scenario.banner.value
+    assert "教学情景（虚构）" in scenario.banner.value and "并非真实事件" in scenario.banner.value
+    assert "思路参考《" in scenario.banner.value and "《深入推进以党建引领基层治理" in scenario.banner.value
     assert scenario.node_id == "s1" and not scenario.finished
     # Walk every route (depth-first over choice indices): each ends with the debrief.
     routes, endings = [[]], set()
