@@ -57,6 +57,7 @@ import datetime as _dt
 import logging
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -79,6 +80,8 @@ from nbgrader.converters.base import BaseConverter, NbGraderException
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
+    ClearHiddenTests,
+    NbGraderPreprocessor,
     Execute,
     OverwriteCells,
     OverwriteKernelspec,
@@ -118,6 +121,10 @@ STATUS_MISSING = "未找到"
 
 class NotebookTimeout(Exception):
     """The whole notebook ran longer than its cap."""
+
+
+class SubmissionRejected(Exception):
+    """A submission that is not graded at all (its files are unsafe to copy)."""
 
 
 # --- preprocessors -------------------------------------------------------------------------------
@@ -222,6 +229,59 @@ def _state(resources) -> dict:
     return _STATES[resources["dangxiao_key"]]
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class RedactHiddenTests(NbGraderPreprocessor):
+    """Remove hidden-test source from the executed notebook's OUTPUTS.
+
+    Hidden tests reach outputs two ways: IPython tracebacks quote the failing line (stock nbgrader
+    shows it in feedback), and trainee code that ran earlier can print later cells' source from an
+    IPython hook. Every output line containing a hidden-test line (ANSI colours ignored) is
+    replaced. Cell sources and output types are untouched, so grades are the same.
+    """
+
+    min_length = Integer(8, help="只删去至少这么长的隐藏测试行 / shortest hidden line worth redacting").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        clear = ClearHiddenTests(config=self.config)
+        hidden: set[str] = set()
+        for cell in nb.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if clear.begin_test_delimeter in line:
+                    inside = True
+                elif clear.end_test_delimeter in line:
+                    inside = False
+                elif inside and len(line.strip()) >= self.min_length:
+                    hidden.add(line.strip())
+        if hidden:
+            for cell in nb.cells:
+                for output in cell.get("outputs", []):
+                    self._redact_output(output, hidden)
+        return nb, resources
+
+    @staticmethod
+    def _redact_text(text: str, hidden: set[str]) -> str:
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            plain = _ANSI.sub("", line)
+            if any(secret in plain for secret in hidden):
+                lines[index] = "[隐藏测试内容已删去 / hidden test redacted]"
+        return "\n".join(lines)
+
+    def _redact_output(self, output, hidden: set[str]) -> None:
+        if "text" in output:
+            output.text = self._redact_text(output.text, hidden)
+        if "traceback" in output:
+            output.traceback = [self._redact_text(line, hidden) for line in output.traceback]
+        if "evalue" in output:
+            output.evalue = self._redact_text(output.evalue, hidden)
+        for mime, value in output.get("data", {}).items():
+            if mime.startswith("text/") and isinstance(value, str):
+                output.data[mime] = self._redact_text(value, hidden)
+
+
 class _SerialisedGradebook:
     """Mixin: run a gradebook-touching preprocessor under the run's database lock."""
 
@@ -256,7 +316,12 @@ _REPLACEMENTS = {
 
 
 def _sandboxed(preprocessors: Iterable) -> list:
-    return [_REPLACEMENTS.get(pp, pp) for pp in preprocessors]
+    replaced = []
+    for pp in preprocessors:
+        replaced.append(_REPLACEMENTS.get(pp, pp))
+        if pp is Execute:
+            replaced.append(RedactHiddenTests)
+    return replaced
 
 
 # --- converter -----------------------------------------------------------------------------------
@@ -287,6 +352,13 @@ class SandboxedAutograde(Autograde):
         return resources
 
     def init_assignment(self, assignment_id, student_id):
+        # nbgrader copies a submission's files with shutil.copy, which follows symlinks — as the
+        # grader's user. A link to a solution would land, dereferenced, in the working copy.
+        submitted = Path(self._format_source(assignment_id, student_id))
+        for path in submitted.rglob("*"):
+            if path.is_symlink():
+                self.current_file = str(path)
+                raise SubmissionRejected("提交中含符号链接，已拒绝 / submission contains a symbolic link")
         with self.db_lock:
             super().init_assignment(assignment_id, student_id)
         # the working copy = exactly the non-notebook files nbgrader just put in the output folder
@@ -621,7 +693,7 @@ def _safe_label(student: str) -> str:
 def describe_error(error: BaseException) -> str:
     """A one-line Chinese cause for the summary (English in brackets for searching logs)."""
     text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-    if isinstance(error, NotebookTimeout):
+    if isinstance(error, (NotebookTimeout, SubmissionRejected)):
         return str(error)
     if isinstance(error, CellTimeoutError):
         return "单元格超时且无法中断（代码可能屏蔽了 SIGINT），内核已强制结束 / cell timed out, kernel unresponsive, killed"

@@ -178,12 +178,16 @@ def hunt():
                 pass
     return found
 report["hunt"] = hunt()
+def leak(info):  # prints the source of every later cell, hidden tests included, into the output
+    print("LEAK: " + info.raw_cell)
+get_ipython().events.register("pre_run_cell", leak)
 with open("snoop-report.json", "w") as handle:
     json.dump(report, handle)
 print("SNOOP-REPORT " + json.dumps(report))
 '''
 
-KINDS = ("reference", "blank", "partial", "loop", "sigint", "malformed", "truncated", "snoop", "crash", "flood")
+KINDS = ("reference", "blank", "partial", "loop", "sigint", "malformed", "truncated", "snoop", "crash", "flood",
+         "memory")
 
 
 def _fill(nb, answers: dict[str, str]) -> None:
@@ -216,6 +220,9 @@ def write_submission(root: Path, student: str, kind: str, timestamp: str | None 
         answers["answer_total"] = REFERENCE["answer_total"] + "\n" + SNOOP.replace("__COURSE__", repr(str(Path(root).resolve())))
     elif kind == "crash":
         answers["answer_total"] = REFERENCE["answer_total"] + "\nimport os\nos._exit(3)"
+    elif kind == "memory":
+        # 4 GB at once: refused by the kernel's address-space limit, MemoryError, first part lost
+        answers["answer_total"] = "hog = bytearray(4 * 1024 ** 3)\n" + REFERENCE["answer_total"]
     elif kind == "flood":
         answers["answer_total"] = REFERENCE["answer_total"] + "\nfor i in range(200000):\n    print('刷屏' * 20)"
     _fill(released, answers)

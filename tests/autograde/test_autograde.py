@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 from dangxiao.cli import main
 from dangxiao.grading.autograde import STATUS_FAILED, STATUS_OK, GradingOptions, grade_assignment
 from dangxiao.grading.autograde_report import summary_table
-from dangxiao.grading.sample_course import ASSIGNMENT, MAX_SCORE, NOTEBOOK, write_submission
+from dangxiao.grading.sample_course import ASSIGNMENT, HIDDEN_MARKER, MAX_SCORE, NOTEBOOK, write_submission
 from dangxiao.grading.sandbox import SandboxLimits
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox switches uid only when run as root")
@@ -67,9 +67,10 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
                                                                sandbox_processes, uid_base):
     course = make_course()
     kinds = {"ok": "reference", "loop": "loop", "deaf": "sigint", "broken": "malformed",
-             "cut": "truncated", "crash": "crash", "flood": "flood"}
+             "cut": "truncated", "crash": "crash", "flood": "flood", "hog": "memory", "link": "reference"}
     for student, kind in kinds.items():
         write_submission(course, student, kind)
+    (course / "submitted" / "link" / ASSIGNMENT / "data.csv").symlink_to(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     # an earlier result of a submission that will now fail must survive (stock nbgrader deletes it)
     earlier = course / "autograded" / "broken" / ASSIGNMENT
     earlier.mkdir(parents=True)
@@ -103,6 +104,13 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
         assert f"submitted/{student}/{ASSIGNMENT}/{NOTEBOOK}.ipynb" in rows[student]["问题"]
         assert "JSON" in rows[student]["问题"]
     assert rows["crash"]["状态"] == STATUS_FAILED and "内核" in rows["crash"]["问题"]
+    # the memory limit turns a 4 GB allocation into a MemoryError in that cell
+    assert rows["hog"]["状态"] == STATUS_OK and rows["hog"]["得分"] == "3/5"
+    hog = nbformat.read(course / "autograded" / "hog" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    assert "MemoryError" in json.dumps([cell.get("outputs", []) for cell in hog.cells])
+    # a symlink in a submission could make the grader copy a file the trainee cannot read
+    assert rows["link"]["状态"] == STATUS_FAILED and "data.csv" in rows["link"]["问题"]
+    assert not (course / "autograded" / "link").exists()
     # huge output is cut while it arrives; the submission is still graded
     assert rows["flood"]["状态"] == STATUS_OK and "截断" in rows["flood"]["问题"]
     flooded = nbformat.read(course / "autograded" / "flood" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
@@ -143,6 +151,9 @@ def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree
     assert not [hit for hit in report["hunt"] if str(course) in hit], report["hunt"]
     assert not [hit for hit in report["hunt"] if "dangxiao-autograde-" in hit], report["hunt"]
 
+    # its hook printed every later cell's source into its own output; hidden lines were redacted
+    assert "LEAK: " in printed and "assert total_requests(calls) == 433" in printed
+    assert HIDDEN_MARKER not in printed and "calls.iloc[:2]" not in printed
     for name, hashes in protected.items():
         assert tree_hashes(course / name) == hashes, name
     assert (course / "nbgrader_config.py").read_bytes() == config_before
