@@ -269,3 +269,13 @@ def test_flagged_rows_names_the_broken_limits():
     flagged = flagged_rows(summary, {"中位时长_小时": 120, "办结率": 0.9, "平均满意度": 3.0})
     assert list(flagged.index) == [("甲区", "物业管理"), ("乙区", "噪音扰民")]
     assert list(flagged["关注原因"]) == ["中位时长_小时；平均满意度", "办结率"]
+
+
+def test_explore_shows_the_card_of_the_pressed_button():
+    from dangxiao.lessons import explore
+
+    box = explore({"甲": "第一段说明", "乙": "第二段<说明>"})
+    buttons, panel = box.children
+    assert "第一段说明" in panel.value
+    buttons.value = "乙"
+    assert "第二段&lt;说明&gt;" in panel.value and "第一段" not in panel.value
