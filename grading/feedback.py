@@ -4,7 +4,11 @@
 (configured in the course's `nbgrader_config.py`, and again by `dangxiao feedback`). For every
 autograder-test cell it removes the hidden-test region from the source, using the same markers and
 code as nbgrader's `ClearHiddenTests`, and replaces the cell's error output, whose traceback would
-quote the hidden assertion (the answer key), with a short Chinese note. Points stay as graded.
+quote the hidden assertion (the answer key), with the error's message and a short Chinese note.
+Points stay as graded.
+
+The page template (`templates/feedback_offline`) is nbgrader's feedback page without the CDN
+MathJax, so a trainee can open it offline.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ __all__ = [
     "hidden_lines", "page_text", "leaked_feedback", "offline_template_config", "generate_feedback",
 ]
 
-HIDDEN_FAILURE_NOTE = "本题未通过隐藏测试（隐藏测试内容不公开）。/ A hidden test did not pass (hidden tests are not shown)."
+HIDDEN_FAILURE_NOTE = "本单元含隐藏测试：只显示错误信息，不显示测试代码。/ This cell has hidden tests: only the error message is shown."
 
 
 class ClearHiddenTestsFromFeedback(ClearHiddenTests):
