@@ -223,13 +223,77 @@ def simulated_chart(series, title: str, xlabel: str = "", ylabel: str = ""):
 
 
 def _use_chinese_font() -> None:
-    from dangxiao.widgets import fonts
+    from dangxiao.widgets.fonts import use_cjk_font
 
-    for name in ("use_cjk_font",):
-        setup = getattr(fonts, name, None)
-        if callable(setup):
-            setup()
-            return
+    use_cjk_font()
+
+
+# ---------------------------------------------------------------- small interactive pieces
+
+
+def explore(cards: dict[str, str], description: str = "点选查看："):
+    """Buttons that each show one short explanation (a widget that works in Voila)."""
+    import ipywidgets as widgets
+
+    names = list(cards)
+    buttons = widgets.ToggleButtons(options=names, value=names[0], description=description,
+                                    style={"description_width": "initial", "button_width": "auto"})
+    panel = widgets.HTML(layout=widgets.Layout(border="1px solid #ddd", padding="6px 12px", margin="6px 0"))
+
+    def show(change=None):
+        panel.value = f"<b>{_esc(buttons.value)}</b><p>{_esc(cards[buttons.value])}</p>"
+
+    buttons.observe(show, names="value")
+    show()
+    return widgets.VBox([buttons, panel])
+
+
+FLAG_RULES = (  # column, label, rule, slider range, default, step
+    ("中位时长_小时", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
+    ("办结率", "办结率低于", "below", (0.80, 1.0), 0.90, 0.01),
+    ("平均满意度", "平均满意度低于（分）", "below", (1.0, 5.0), 3.0, 0.1),
+)
+
+
+def flagged_rows(summary, limits: dict[str, float]):
+    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
+    import pandas as pd
+
+    reasons = pd.Series("", index=summary.index)
+    for column, label, rule, _, _, _ in FLAG_RULES:
+        if column not in summary.columns or column not in limits:
+            continue
+        values = summary[column].astype("float64")
+        broken = values > limits[column] if rule == "above" else values < limits[column]
+        reasons = reasons.where(~broken.fillna(False), reasons + "；" + column)
+    reasons = reasons.str.lstrip("；")
+    table = summary.assign(关注原因=reasons)
+    return table[table["关注原因"] != ""]
+
+
+def flag_explorer(summary):
+    """Sliders for the three limits and the flagged rows of `summary` (模拟数据), updated as they move."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    sliders = {}
+    for column, label, _, (low, high), default, step in FLAG_RULES:
+        sliders[column] = widgets.FloatSlider(
+            value=default, min=low, max=high, step=step, description=label, readout_format=".2f",
+            style={"description_width": "initial"}, layout=widgets.Layout(width="460px"))
+    output = widgets.Output()
+
+    def refresh(change=None):
+        limits = {column: slider.value for column, slider in sliders.items()}
+        rows = flagged_rows(summary, limits)
+        output.clear_output(wait=True)
+        with output:
+            display(simulated(rows, f"需要关注的行：共 {len(rows)} 行", percent=["办结率"]))
+
+    for slider in sliders.values():
+        slider.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([*sliders.values(), output])
 
 
 # ---------------------------------------------------------------- checking the courses
@@ -278,14 +342,8 @@ def _seed_path(name: str) -> Path | None:
 
     from dangxiao.paths import project_root
 
-    candidates = [os.environ.get("DANGXIAO_SEEDS", ""), project_root() / "datasets" / "seeds",
-                  project_root().parent / "shared" / "seeds"]
-    try:
-        from dangxiao.datasets import build
-
-        candidates.insert(0, getattr(build, "SEEDS_DIR", ""))
-    except ImportError:
-        pass
+    # DANGXIAO_SEEDS, else the shared folder beside the checkout (../shared/seeds).
+    candidates = [os.environ.get("DANGXIAO_SEEDS", ""), project_root().parent / "shared" / "seeds"]
     for folder in candidates:
         if folder and (Path(folder) / name).is_file():
             return Path(folder) / name
@@ -431,71 +489,3 @@ def check_courses(courses: Path | str | None = None) -> list[str]:
         relative = str(path.relative_to(catalog.root))
         problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
     return problems
-
-
-# ---------------------------------------------------------------- small interactive pieces
-
-
-def explore(cards: dict[str, str], description: str = "点选查看："):
-    """Buttons that each show one short explanation (a widget that works in Voila)."""
-    import ipywidgets as widgets
-
-    names = list(cards)
-    buttons = widgets.ToggleButtons(options=names, value=names[0], description=description,
-                                    style={"description_width": "initial", "button_width": "auto"})
-    panel = widgets.HTML(layout=widgets.Layout(border="1px solid #ddd", padding="6px 12px", margin="6px 0"))
-
-    def show(change=None):
-        panel.value = f"<b>{_esc(buttons.value)}</b><p>{_esc(cards[buttons.value])}</p>"
-
-    buttons.observe(show, names="value")
-    show()
-    return widgets.VBox([buttons, panel])
-
-
-FLAG_RULES = (  # column, label, rule, slider range, default, step
-    ("中位时长_小时", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
-    ("办结率", "办结率低于", "below", (0.80, 1.0), 0.90, 0.01),
-    ("平均满意度", "平均满意度低于（分）", "below", (1.0, 5.0), 3.0, 0.1),
-)
-
-
-def flagged_rows(summary, limits: dict[str, float]):
-    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
-    import pandas as pd
-
-    reasons = pd.Series("", index=summary.index)
-    for column, label, rule, _, _, _ in FLAG_RULES:
-        if column not in summary.columns or column not in limits:
-            continue
-        values = summary[column].astype("float64")
-        broken = values > limits[column] if rule == "above" else values < limits[column]
-        reasons = reasons.where(~broken.fillna(False), reasons + "；" + column)
-    reasons = reasons.str.lstrip("；")
-    table = summary.assign(关注原因=reasons)
-    return table[table["关注原因"] != ""]
-
-
-def flag_explorer(summary):
-    """Sliders for the three limits and the flagged rows of `summary` (模拟数据), updated as they move."""
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    sliders = {}
-    for column, label, _, (low, high), default, step in FLAG_RULES:
-        sliders[column] = widgets.FloatSlider(
-            value=default, min=low, max=high, step=step, description=label, readout_format=".2f",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="460px"))
-    output = widgets.Output()
-
-    def refresh(change=None):
-        limits = {column: slider.value for column, slider in sliders.items()}
-        rows = flagged_rows(summary, limits)
-        output.clear_output(wait=True)
-        with output:
-            display(simulated(rows, f"需要关注的行：共 {len(rows)} 行", percent=["办结率"]))
-
-    for slider in sliders.values():
-        slider.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([*sliders.values(), output])
