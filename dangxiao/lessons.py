@@ -259,9 +259,15 @@ def flagged_rows(summary, limits: dict[str, float]):
     """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
     import pandas as pd
 
+    from dangxiao.errors import DangxiaoError
+
+    missing = [column for column in limits if column not in summary.columns]
+    if missing:
+        raise DangxiaoError(f"汇总表缺少列 {missing[0]!r}（需要 {'、'.join(r[0] for r in FLAG_RULES)}）"
+                            f" / the summary lacks column {missing[0]!r}")
     reasons = pd.Series("", index=summary.index)
-    for column, label, rule, _, _, _ in FLAG_RULES:
-        if column not in summary.columns or column not in limits:
+    for column, _, rule, _, _, _ in FLAG_RULES:
+        if column not in limits:
             continue
         values = summary[column].astype("float64")
         broken = values > limits[column] if rule == "above" else values < limits[column]

@@ -12,6 +12,7 @@ import pytest
 
 from dangxiao import data
 from dangxiao.catalog import load_catalog
+from dangxiao.errors import DangxiaoError
 from dangxiao.lessons import (
     REQUIRED_SECTIONS,
     check_courses,
@@ -269,6 +270,8 @@ def test_flagged_rows_names_the_broken_limits():
     flagged = flagged_rows(summary, {"中位时长_小时": 120, "办结率": 0.9, "平均满意度": 3.0})
     assert list(flagged.index) == [("甲区", "物业管理"), ("乙区", "噪音扰民")]
     assert list(flagged["关注原因"]) == ["中位时长_小时；平均满意度", "办结率"]
+    with pytest.raises(DangxiaoError, match="办结率"):
+        flagged_rows(summary.drop(columns="办结率"), {"办结率": 0.9})
 
 
 def test_explore_shows_the_card_of_the_pressed_button():
