@@ -176,6 +176,11 @@ def link_lessons(spawner):
 c.Spawner.pre_spawn_hook = link_lessons
 
 # --- services: a formgrader per course, the idle culler -----------------------------------------
+# JupyterHub >= 6 waits `timeout` s for each service at start (default 30): a formgrader on a busy
+# machine needs longer. JupyterHub 5 has no such field and refuses unknown ones.
+import jupyterhub  # noqa: E402
+
+service_timeout = {"timeout": 180} if jupyterhub.version_info >= (6,) else {}
 services = []
 for course in centre.courses:
     course_dir = COURSE_ROOT / course.id
@@ -188,6 +193,7 @@ for course in centre.courses:
         "user": course.grader,
         "cwd": str(course_dir),
         "oauth_no_confirm": True,
+        **service_timeout,
         "environment": {
             "PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
             "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIG),

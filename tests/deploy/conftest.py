@@ -224,7 +224,7 @@ def centre_hub(proxy_command, request):
             [str(BIN / "jupyterhub"), "-f", str(HUB_DIR / "jupyterhub_config.py")],
             cwd=root, env=environment,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    _wait_for(lambda: _hub_up(hub.url), 120, "the hub answering", hub, process)
+    _wait_for(lambda: _hub_up(hub.url), 300, "the hub answering", hub, process)
     yield hub
 
 
@@ -250,13 +250,25 @@ def _wait_for(check, timeout: float, what: str, hub: Hub, process=None):
 def _teardown(hub: Hub, process) -> None:
     import pwd
 
+    children = []
     if process is not None and process.poll() is None:
+        try:
+            children = psutil.Process(process.pid).children(recursive=True)
+        except psutil.Error:
+            pass
         process.terminate()  # the hub stops the proxy, the services and the servers it spawned
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+    # whatever the hub did not stop in time (a service, the culler): the hub's children, by pid
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=10)
     # The proxy outlives a hub that crashed while starting: stop it by the pid the hub recorded.
     proxy_pid = hub.root / "hub" / "jupyterhub-proxy.pid"
     if proxy_pid.exists():

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.timeout(900)]
 
 ASSIGNMENT = "a01"
 NOTEBOOK = "a01_sange_jianchi.ipynb"
@@ -98,7 +98,7 @@ def graded(centre_hub, login):
     # 3. the instructor collects (formgrader API) and autogrades (dangxiao autograde, same service)
     collected = ok_json(instructor.api("POST", f"{service}formgrader/api/assignment/{ASSIGNMENT}/collect"), hub)
     assert collected["success"], collected
-    autograded = run_command(instructor, service, ["dangxiao", "autograde", ASSIGNMENT, "-j", "2"], course_dir)
+    autograded = run_command(instructor, service, ["dangxiao", "autograde", ASSIGNMENT, "-j", "2", "--course", course_dir], course_dir)
     return {"course": course, "course_dir": course_dir, "trainees": trainees, "instructor": instructor,
             "autograde": autograded}
 
@@ -119,19 +119,27 @@ def test_both_submissions_graded_in_gradebook(centre_hub, graded):
 
 
 def test_trainee_cannot_read_the_other_submission(centre_hub, graded):
+    """nbgrader's exchange model, on real accounts: the inbound folder is 2733 (anyone may drop a
+    submission, only the grader may list it) and each submission folder has a random suffix, so a
+    trainee cannot find another's submission; homes are 0700, so the fetched copy, the answers and
+    nbgrader's submission cache stay private; course folders (gradebook, sources with hidden tests)
+    are the grader's alone."""
     hub = centre_hub
     a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
     inbound = hub.exchange / graded["course"] / "inbound"
-    theirs = sorted(p for p in inbound.iterdir() if p.name.startswith(f"{b.name}+{ASSIGNMENT}+"))
-    assert theirs, "B's submission is in the exchange"
+    (theirs,) = [p for p in inbound.iterdir() if p.name.startswith(f"{b.name}+{ASSIGNMENT}+")]
+    assert len(theirs.name.split("+")) == 4 and len(theirs.name.split("+")[3]) >= 12, theirs.name  # random suffix
     b_home = hub.home(b.name)
+    course_dir = hub.course_root / graded["course"]
     probes = {
         "list inbound": f"os.listdir({str(inbound)!r})",
         "list B's home": f"os.listdir({str(b_home)!r})",
         "read B's answers": f"open({str(b_home / graded['course'] / ASSIGNMENT / 'answers.json')!r}).read()",
-        "read B's cache": f"os.listdir({str(b_home / '.local/share/jupyter/nbgrader_cache')!r})",
-        "read the gradebook": f"open({str(hub.course_root / graded['course'] / 'gradebook.db')!r}, 'rb').read()",
-        "read the source": f"open({str(hub.course_root / graded['course'] / 'source' / ASSIGNMENT / NOTEBOOK)!r}).read()",
+        "list B's submission cache": f"os.listdir({str(b_home / '.local/share/jupyter/nbgrader_cache')!r})",
+        "read the gradebook": f"open({str(course_dir / 'gradebook.db')!r}, 'rb').read()",
+        "read the source": f"open({str(course_dir / 'source' / ASSIGNMENT / NOTEBOOK)!r}).read()",
+        "list B's submission by prefix": f"__import__('glob').glob({str(inbound)!r} + '/{b.name}+*') or "
+                                         "(_ for _ in ()).throw(PermissionError())",
     }
     code = "import json, os\nresults = {}\n"
     for name, probe in probes.items():
@@ -141,8 +149,8 @@ def test_trainee_cannot_read_the_other_submission(centre_hub, graded):
     code += "print(json.dumps(results))\n"
     results = json.loads(a.execute(f"/user/{a.name}/", code).strip().splitlines()[-1])
     assert results == {name: "PermissionError" for name in probes}
-    # ... and her own server's API cannot reach B's server
-    assert a.api("GET", f"/user/{b.name}/api/contents", allow_redirects=False).status_code in (302, 403, 404)
+    # ... and her token does not open B's server
+    assert a.api("GET", f"/user/{b.name}/api/contents", allow_redirects=False).status_code in (403, 404)
 
 
 def test_formgrader_is_only_for_the_course_graders(centre_hub, graded, login):
@@ -176,6 +184,8 @@ def test_home_page_shows_chinese_course_title(centre_hub, graded, login):
     instructor = graded["instructor"]
     page = instructor.web.get(f"{centre_hub.url}/hub/home", timeout=60)
     assert page.status_code == 200
-    assert "基层治理能力提升专题培训（测试一期）" in page.text
-    assert "基层治理能力提升专题培训（测试二期）" not in page.text  # not her course
-    assert f"/services/{centre_hub.courses[0]}/formgrader/" in page.text
+    text = page.content.decode("utf-8")  # the hub sends no charset; the page declares utf-8
+    assert "基层治理能力提升专题培训（测试一期）" in text
+    assert "基层治理能力提升专题培训（测试二期）" not in text  # not her course
+    assert f'href="/services/{centre_hub.courses[0]}/formgrader/"' in text  # its own tab (#1870)
+    assert f'href="/user/{instructor.name}/voila/render/lessons/m0_start.ipynb"' in text
