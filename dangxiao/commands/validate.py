@@ -236,19 +236,13 @@ def check_question_figures(ctx: Context) -> list[str]:
 
 # ---------------------------------------------------------------- course catalog
 
-@check("课程目录 / course catalog")
-def check_catalog(ctx: Context) -> list[str]:
-    from dangxiao.catalog import load_catalog
+@check("课程：目录、课件、引文 / lessons: catalog, notebooks, quotations")
+def check_lessons(ctx: Context) -> list[str]:
+    from dangxiao.lessons import check_courses
 
     if ctx.courses is None or not (ctx.courses / "catalog.yaml").is_file():
         return []  # no courses folder beside these datasets (e.g. a wheel install): nothing to check
-    try:
-        catalog = load_catalog(ctx.courses)
-    except DangxiaoError as error:
-        return [str(error)]
-    path = ctx.courses / "catalog.yaml"
-    return ([f"{path}: 列出的课件不存在 / listed notebook missing: {name}" for name in catalog.missing_notebooks()]
-            + [f"{ctx.courses / name}: 课件未列入 catalog.yaml / notebook not in the catalog" for name in catalog.unlisted_notebooks()])
+    return check_courses(ctx.courses)
 
 
 # ---------------------------------------------------------------- against the articles (--sources)

@@ -150,3 +150,18 @@ def test_missing_source_article_is_reported_once_and_the_rest_goes_on(capsys, se
     code, out = validate(capsys, "--sources", partial, "--courses", no_courses)
     assert code == 1
     assert out.count("002_*.txt") == 1 and "✓ 题库" in out
+
+
+def test_misquotation_in_a_lesson_fails_validate(capsys, datasets_copy, tmp_path):
+    import nbformat
+
+    courses = tmp_path / "courses"
+    courses.mkdir()
+    (courses / "catalog.yaml").write_text(
+        "title: 测试\nmodules:\n  - id: m1\n    lessons:\n      - {id: m1-l1, title: 甲, notebook: a.ipynb, minutes: 10}\n",
+        encoding="utf-8")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("习近平总书记指出：“这是一句来源中没有的话。”")]
+    nbformat.write(notebook, courses / "a.ipynb")
+    code, out = validate(capsys, "--datasets", datasets_copy, "--courses", courses)
+    assert code == 1 and "a.ipynb" in out and "这是一句来源中没有的话" in out
