@@ -68,3 +68,20 @@ def test_bad_rubric_is_a_clear_error(tmp_path):
     path.write_text("answer: 党建引领\n", encoding="utf-8")
     with pytest.raises(DangxiaoError, match="rubric.yaml: answer"):
         load_rubric(path)
+
+
+def test_cli_prints_hints_per_submission(course, capsys):
+    from dangxiao.cli import main
+
+    (course / "source" / "a02").mkdir(parents=True)
+    (course / "source" / "a02" / "rubric.yaml").write_text("answer:\n  - 党建引领\n  - 依法治理\n", encoding="utf-8")
+    cell = nbformat.v4.new_markdown_cell("以党建引领社区治理。")
+    cell.metadata["nbgrader"] = {"grade_id": "answer", "grade": True, "solution": True, "points": 4}
+    folder = course / "autograded" / "s3" / "a02"
+    folder.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), folder / "essay.ipynb")
+    assert main(["report", "a02", "--course", str(course), "--hints"]) == 0
+    out = capsys.readouterr().out
+    assert "s3 · essay · answer" in out
+    assert "✓ 党建引领" in out and "✗ 依法治理" in out
+    assert "不计分" in out
