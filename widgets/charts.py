@@ -14,6 +14,7 @@ from typing import Iterable
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from dangxiao.errors import DangxiaoError
 
@@ -72,6 +73,14 @@ def _sources_note(frame: pd.DataFrame) -> str:
     return "来源：" + "\n".join(source_title(s, with_author=False) for s in dict.fromkeys(frame["source"]))
 
 
+def _chinese_tick(value: float, _position=None) -> str:
+    """Axis ticks as a Chinese reader writes them (1000万, 140亿), not matplotlib's “1e7” offset."""
+    for size, suffix in ((1e8, "亿"), (1e4, "万")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
 def _label(row: pd.Series, show_place: bool) -> str:
     return f"{row['place']}·{row['indicator']}" if show_place else str(row["indicator"])
 
@@ -100,6 +109,7 @@ def indicator_chart(place: str | None = None, indicators: Iterable[str] | None =
         axes.set_xlabel("数值（各指标单位不同，横轴为对数刻度）")
     else:
         axes.set_xlabel(f"数值（单位：{frame['unit'].iloc[0]}）")
+    axes.xaxis.set_major_formatter(FuncFormatter(_chinese_tick))
     axes.bar_label(bars, labels=list(frame["text"]), padding=3, fontsize=9)
     axes.margins(x=0.25)
     axes.set_title(f"{where}：主要数字")

@@ -136,3 +136,9 @@ def test_use_cjk_font_registers_the_file_once_and_puts_it_first():
     assert matplotlib.rcParams["font.sans-serif"][0] == FONT_FAMILY
     assert FONT_PATH.stat().st_size < 5_000_000
     assert (FONT_PATH.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") == 1
+
+
+def test_large_values_are_ticked_in_wan_and_yi_not_scientific_notation():
+    from dangxiao.widgets.charts import _chinese_tick
+
+    assert [_chinese_tick(v) for v in (5, 3503, 72000, 1e7, 1.4e10)] == ["5", "3503", "7.2万", "1000万", "140亿"]
