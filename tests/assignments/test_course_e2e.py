@@ -108,9 +108,10 @@ def test_feedback_page_in_chromium_is_offline_and_hides_hidden_tests(graded_cour
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+            "--disable-component-update", "--no-first-run"], timeout=120_000)
         try:
             page = browser.new_page()
+            page.set_default_timeout(120_000)  # 2 shared cores under other helpers' load
 
             def refuse_outside(route):
                 if not route.request.url.startswith(("file://", "data:")):
@@ -124,7 +125,7 @@ def test_feedback_page_in_chromium_is_offline_and_hides_hidden_tests(graded_cour
         finally:
             browser.close()
     assert outside == []
-    assert "Score: 6.0 / 10.0" in text or "6.0 / 10.0" in text
+    assert "6.0 / 10.0" in text  # the total score shown to the trainee
     assert HIDDEN_FAILURE_NOTE in text
     for line in kit.hidden_test_lines(course, "a01"):
         assert line not in text
