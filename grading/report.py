@@ -42,12 +42,15 @@ __all__ = [
     "figure_png",
     "SHEETS",
     "CSV_FILES",
+    "CHART_FILES",
 ]
 
 #: sheet name → attribute of `Report`, in workbook order
 SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit"}
 #: CSV file name (ASCII, safe on any file server) → attribute of `Report`
 CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit"}
+#: chart file names written by `write_charts`
+CHART_FILES = ("score_distribution.png", "item_map.png")
 BEIJING = pd.Timedelta(hours=8)  # China has no daylight saving time: a fixed offset is exact
 
 
@@ -359,6 +362,10 @@ def write_excel(report: Report, path: str | Path) -> Path:
             frame.to_excel(writer, sheet_name=sheet, index=False)
             worksheet = writer.sheets[sheet]
             worksheet.freeze_panes = "A2"
+            for row in worksheet.iter_rows(min_row=2):
+                for cell in row:
+                    if cell.data_type == "f":  # a name like "=1+1" is text, never a formula
+                        cell.data_type = "s"
             for index, column in enumerate(frame.columns, 1):
                 # CJK characters are about two Latin widths wide.
                 width = max(len(str(column)) * 2, 8)
@@ -454,7 +461,7 @@ def write_charts(report: Report, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for filename, figure in (("score_distribution.png", plot_score_distribution(report)), ("item_map.png", plot_item_map(report))):
+    for filename, figure in zip(CHART_FILES, (plot_score_distribution(report), plot_item_map(report))):
         target = folder / filename
         target.write_bytes(figure_png(figure))
         written.append(target)

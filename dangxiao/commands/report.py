@@ -98,7 +98,7 @@ def _print_hints(course: Path, args) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dangxiao.grading.credit import load_completions
-    from dangxiao.grading.report import build_report, load_gradebook, write_charts, write_csv, write_excel
+    from dangxiao.grading.report import CHART_FILES, CSV_FILES, build_report, load_gradebook, write_charts, write_csv, write_excel
 
     course = _course(args)
     rule = _rule(args)
@@ -116,15 +116,23 @@ def run(args: argparse.Namespace) -> int:
     _print_table("题目分析 / item analysis", report.items)
     for note in report.notes:
         print(f"注 / note: {note}")
+    planned = [args.xlsx] if args.xlsx else []
+    planned += [args.csv / name for name in CSV_FILES] if args.csv else []
+    planned += [args.charts / name for name in CHART_FILES] if args.charts else []
+    existing = {path for path in planned if path.exists()}
     written = []
-    if args.xlsx:
-        written.append(write_excel(report, args.xlsx))
-    if args.csv:
-        written.extend(write_csv(report, args.csv))
-    if args.charts:
-        written.extend(write_charts(report, args.charts))
+    try:
+        if args.xlsx:
+            written.append(write_excel(report, args.xlsx))
+        if args.csv:
+            written.extend(write_csv(report, args.csv))
+        if args.charts:
+            written.extend(write_charts(report, args.charts))
+    except OSError as error:
+        raise DangxiaoError(f"{error.filename}: 无法写入 / cannot write ({error.strerror})") from None
     for path in written:
-        print(f"已写出 / written: {path}")
+        replaced = "（覆盖了旧文件 / replaced the old file）" if path in existing else ""
+        print(f"已写出 / written: {path}{replaced}")
     if args.hints:
         _print_hints(course, args)
     return 0

@@ -130,3 +130,18 @@ def test_cli_writes_all_outputs(course, tmp_path, capsys):
     # pass mark 70 %: s2 and s3 (4/6 = 66.7 %) no longer pass a01.
     a01 = transcript[transcript["作业"] == "a01"].set_index("学号")["及格"].to_dict()
     assert a01 == {"s1": "是", "s2": "否", "s3": "否", "s4": "否", "s5": ""}
+
+
+def test_excel_keeps_formula_like_names_as_text(report, tmp_path):
+    report.summary.loc[0, "姓名"] = "=1+1"
+    path = write_excel(report, tmp_path / "r.xlsx")
+    cell = openpyxl.load_workbook(path)["总表"]["B2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_cli_names_an_unwritable_output(course, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    code = main(["report", "a01", "--course", str(course), "--csv", str(blocker / "csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "not-a-folder" in err[0] and "无法写入" in err[0]
