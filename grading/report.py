@@ -21,6 +21,7 @@ from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,7 @@ def _db_url(path_or_url: str | Path) -> tuple[str, str]:
     if not path.is_file():
         raise DangxiaoError(f"{path}: 成绩库不存在，请先收取并评分 / gradebook not found (collect and autograde first)")
     # Read-only: the report must never alter grades, and Gradebook() would otherwise create tables.
-    return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true", str(path)
+    return f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true", str(path)
 
 
 def _name(first, last) -> str:
@@ -123,6 +124,19 @@ def _positions(keys: Iterable, targets: Iterable, count: int = -1) -> np.ndarray
     """Position of each key in `targets` (−1 if absent)."""
     lookup = {key: position for position, key in enumerate(targets)}
     return np.fromiter(map(lookup.get, keys, repeat(-1)), dtype=np.intp, count=count)
+
+
+def _intervals(values: pd.Series) -> pd.Series:
+    """nbgrader's `extension` column as timedeltas. Read past SQLAlchemy, SQLite gives the text
+    SQLAlchemy's `Interval` stores there: the epoch plus the interval ("1970-01-01 02:00:00.000000")."""
+    def one(value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return pd.Timedelta(0)
+        if isinstance(value, str):
+            return pd.Timestamp(value) - pd.Timestamp("1970-01-01")
+        return pd.Timedelta(value)
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="timedelta64[ns]")
 
 
 def load_gradebook(path_or_url: str | Path) -> GradebookData:
@@ -174,7 +188,7 @@ def load_gradebook(path_or_url: str | Path) -> GradebookData:
 
     submissions = submissions.merge(assignments, on="assignment_id", how="left").reset_index(drop=True)
     timestamp = pd.to_datetime(submissions["timestamp"])
-    extension = pd.to_timedelta(submissions["extension"]).fillna(pd.Timedelta(0))
+    extension = _intervals(submissions["extension"])
     submissions["timestamp"] = timestamp
     submissions["duedate"] = pd.to_datetime(submissions["duedate"]) + extension  # nbgrader's SubmittedAssignment.duedate
     late = (timestamp - submissions["duedate"]).dt.total_seconds()

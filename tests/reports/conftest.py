@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ A01_DUE = datetime(2026, 11, 1, 10, 0)
 
 
 def build_gradebook(path: Path) -> Path:
-    """a01: auto-graded, s2 two hours late; a02: one written answer, graded for s1 only; a03: nobody submitted."""
+    """a01: auto-graded, s2 one hour late (past a one-hour extension); a02: one written answer, graded for s1 only; a03: nobody submitted."""
     with Gradebook(f"sqlite:///{path}") as gb:
         for sid, (first, last) in STUDENTS.items():
             gb.add_student(sid, first_name=first, last_name=last)
@@ -47,7 +47,9 @@ def build_gradebook(path: Path) -> Path:
 
         for sid, marks in A01_SCORES.items():
             late = sid == "s2"
-            gb.add_submission("a01", sid, timestamp=datetime(2026, 11, 1, 12 if late else 9, 0))
+            # s2 hands in at 12:00 UTC, two hours after the deadline, with a one-hour extension.
+            extension = {"extension": timedelta(hours=1)} if late else {}
+            gb.add_submission("a01", sid, timestamp=datetime(2026, 11, 1, 12 if late else 9, 0), **extension)
             for cell, mark in marks.items():
                 grade = gb.find_grade(cell, "quiz", "a01", sid)
                 grade.auto_score = float(mark)

@@ -34,7 +34,7 @@ def test_summary_scores_completion_and_late(report, students):
     assert summary.loc["s1", "总分"] == 8.0
     assert summary.loc["s1", "满分"] == 6 + 4 + 1
     assert summary["已交"].to_dict() == {"s1": 2, "s2": 1, "s3": 2, "s4": 1, "s5": 0}
-    # s2 handed a01 in at 12:00 UTC, due 10:00 UTC: the only late submission.
+    # s2 handed a01 in at 12:00 UTC, due 10:00 UTC + a one-hour extension: the only late submission.
     assert summary["迟交次数"].to_dict() == {"s1": 0, "s2": 1, "s3": 0, "s4": 0, "s5": 0}
     # s3's written answer to a02 has not been graded by hand yet.
     assert summary.loc["s3", "待人工评分"] == 1
@@ -48,8 +48,9 @@ def test_one_assignment_and_transcript(course, students):
     transcript = report.transcript
     assert len(transcript) == len(students) * 3  # every trainee × every assignment
     late = transcript[(transcript["学号"] == "s2") & (transcript["作业"] == "a01")].iloc[0]
-    assert late["迟交（小时）"] == 2.0
+    assert late["迟交（小时）"] == 1.0  # 12:00 − (10:00 + 1 h extension)
     assert str(late["提交时间（北京时间）"]) == "2026-11-01 20:00:00"  # 12:00 UTC
+    assert str(late["截止时间（北京时间）"]) == "2026-11-01 19:00:00"  # with the extension
     assert transcript.set_index(["学号", "作业"]).loc[("s4", "a01"), "及格"] == "否"  # 2/6 < 60 %
     assert transcript.set_index(["学号", "作业"]).loc[("s5", "a01"), "状态"] == "未提交"
 
@@ -145,3 +146,10 @@ def test_cli_names_an_unwritable_output(course, tmp_path, capsys):
     code = main(["report", "a01", "--course", str(course), "--csv", str(blocker / "csv")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "not-a-folder" in err[0] and "无法写入" in err[0]
+
+
+def test_gradebook_in_a_folder_with_spaces_hash_and_chinese(course, tmp_path):
+    folder = tmp_path / "培训 班#1 100%"
+    folder.mkdir()
+    (folder / "gradebook.db").write_bytes((course / "gradebook.db").read_bytes())
+    assert list(load_gradebook(folder).assignments["作业"]) == ["a01", "a02", "a03"]
