@@ -3,6 +3,10 @@
 JupyterLab runs in the course folder, so nbgrader's formgrader reads the course's
 `nbgrader_config.py`. It is started offline-safe: no news feed (otherwise JupyterLab asks to opt in
 and "yes" fetches from the internet) and no update check.
+
+JupyterLab 4.6 asks about news whenever the `fetchNews` setting is "none" (its default), whatever the
+server's `news_url`; so the default is overridden to "false" by `grading/lab_settings/overrides.json`,
+made the application settings folder (`LabApp.app_settings_dir`, empty in a pip-installed lab).
 """
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Off-line settings: `news_url=None` makes the page config say news is disabled, so the opt-in
-# prompt never appears and /lab/api/news fetches nothing; the update check never calls out either.
+# Off-line settings: the settings default turns the news prompt off in the page; on the server,
+# `news_url=None` makes /lab/api/news fetch nothing and the update check never calls out.
 OFFLINE_ARGS = (
     "--LabApp.news_url=None",
     "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
@@ -35,12 +39,20 @@ def lab_command(course: Path, port: int = 8888, ip: str = "127.0.0.1", open_brow
         f"--ServerApp.ip={ip}",
         f"--ServerApp.port={port}",
         *OFFLINE_ARGS,
+        f"--LabApp.app_settings_dir={lab_settings_dir()}",
     ]
     if not open_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # training-centre servers and containers often run as root
     return command
+
+
+def lab_settings_dir() -> Path:
+    """The shipped settings folder (`overrides.json`), from the installed `dangxiao.grading`."""
+    import dangxiao.grading
+
+    return Path(dangxiao.grading.__file__).resolve().parent / "lab_settings"
 
 
 def lab_environment() -> dict[str, str]:
