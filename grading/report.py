@@ -91,7 +91,8 @@ def _db_url(path_or_url: str | Path) -> tuple[str, str]:
     if not path.is_file():
         raise DangxiaoError(f"{path}: 成绩库不存在，请先收取并评分 / gradebook not found (collect and autograde first)")
     # Read-only: the report must never alter grades, and Gradebook() would otherwise create tables.
-    return f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true", str(path)
+    # Quoted twice: SQLAlchemy decodes the URL once, SQLite decodes its file: URI again ('#', '?', '%').
+    return f"sqlite:///file:{quote(quote(str(path.resolve())))}?mode=ro&uri=true", str(path)
 
 
 def _name(first, last) -> str:
