@@ -8,7 +8,9 @@ Each tool grades its own copy of the course, starting from a clean gradebook (th
 generate_assignment wrote, no submissions). Both are run as commands, the way an instructor runs
 them, so each pays its own start-up. Prints seconds, the ratio, and whether both gradebooks hold the
 same scores (per student, notebook and grade cell). Run by hand, not in the test suite: the
-figures depend on the machine and on what else it is doing.
+figures depend on the machine and on what else it is doing. Besides wall-clock seconds it prints
+the CPU seconds of each command and of every process it waited for (kernels included), which
+depend much less on other load; the load average is printed around each run.
 
 With `--course`, submissions are made from the assignment's own notebooks: half from the source
 (reference answers; nbgrader restores the locked test cells), half from the released (blank)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -86,10 +89,15 @@ def scores(course: Path, assignment: str) -> dict:
     return rows
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds and CPU seconds (the command and every process it waited for: kernels too)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
-    return time.perf_counter() - started, done
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,15 +125,18 @@ def main(argv: list[str] | None = None) -> int:
         os.chmod(ours_course, 0o755)
         print(f"{args.submissions} 份提交 / submissions of {assignment}; CPU 核数 / cores: {os.cpu_count()}")
 
-        stock_s, stock = timed([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "autograde",
-                                assignment, "--force"], stock_course)
-        print(f"stock nbgrader autograde:   {stock_s:7.1f} s  (exit {stock.returncode})")
-        ours_s, ours = timed([sys.executable, "-m", "dangxiao", "autograde", assignment, "--course",
-                              str(ours_course), "--jobs", str(args.jobs)], work)
-        print(f"dangxiao autograde -j {args.jobs}:   {ours_s:7.1f} s  (exit {ours.returncode})")
+        print(f"load average before / 开始前负载: {os.getloadavg()[0]:.1f}")
+        stock_s, stock_cpu, stock = timed([os.path.join(os.path.dirname(sys.executable), "nbgrader"),
+                                           "autograde", assignment, "--force"], stock_course)
+        print(f"stock nbgrader autograde:   {stock_s:7.1f} s wall  {stock_cpu:7.1f} s CPU  (exit {stock.returncode})")
+        print(f"load average / 负载: {os.getloadavg()[0]:.1f}")
+        ours_s, ours_cpu, ours = timed([sys.executable, "-m", "dangxiao", "autograde", assignment, "--course",
+                                        str(ours_course), "--jobs", str(args.jobs)], work)
+        print(f"dangxiao autograde -j {args.jobs}:   {ours_s:7.1f} s wall  {ours_cpu:7.1f} s CPU  (exit {ours.returncode})")
+        print(f"load average / 负载: {os.getloadavg()[0]:.1f}")
         if ours.returncode not in (0, 1):
             print(ours.stdout[-3000:], ours.stderr[-3000:])
-        print(f"ratio stock/dangxiao:       {stock_s / ours_s:7.2f}×")
+        print(f"ratio stock/dangxiao:       {stock_s / ours_s:7.2f}× wall   {stock_cpu / max(ours_cpu, 1e-9):7.2f}× CPU")
 
         stock_scores, our_scores = scores(stock_course, assignment), scores(ours_course, assignment)
         same = stock_scores == our_scores

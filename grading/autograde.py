@@ -35,7 +35,12 @@ Defended (when run as root, which is how CI and the training centres run it):
 * endless loops, loops that ignore SIGINT, fork bombs, memory hogs, huge outputs, crashes: per-cell
   timeout with interrupt, a per-notebook cap, then SIGKILL of the process group and of every
   process of the uid; RLIMIT_AS / NPROC / FSIZE / CPU; output truncated while it arrives;
-* one trainee interfering with another graded at the same time: different uids, private folders.
+* one trainee interfering with another graded at the same time: different uids, private folders;
+  kernels forked from the pre-imported template (`dangxiao.grading.zygote`) are copies of a process
+  no trainee code ever ran in, so nothing carries over from one trainee to the next;
+* hidden-test source reaching outputs (tracebacks quote failing lines; a hook can print later
+  cells): `RedactHiddenTests` replaces such output lines before anything is saved;
+* a symlink in a submission (nbgrader would copy its target with the grader's rights): rejected.
 
 Not defended (stock nbgrader defends none of these either; a container or VM is the answer):
 
@@ -46,7 +51,9 @@ Not defended (stock nbgrader defends none of these either; a container or VM is 
   output only; the feedback command should not trust outputs. A reviewer sees such code in the
   submission;
 * network access (no network namespace is used) and reading world-readable files outside the
-  course (the virtualenv, system files);
+  course (the virtualenv, system files, other courses left world-readable);
+* hidden tests leaving through the network or encoded beyond recognition in outputs (redaction
+  matches whole source lines);
 * when NOT run as root, the kernel runs as the grader's user: the working copy is still outside the
   course and limits still apply, but file permissions cannot stop it reading the course.
 """
@@ -562,7 +569,7 @@ class GradingRun:
         uids = UidPool(self.options.jobs, base=self.options.uid_base) if self.sandboxed_uid else None
         self.zygote = self._start_zygote(sandbox_parent) if self.options.fork_kernels else None
         try:
-            with protect, ThreadPoolExecutor(max_workers=self.options.jobs,
+            with protect, shared_gradebook_engines(), ThreadPoolExecutor(max_workers=self.options.jobs,
                                              thread_name_prefix="dangxiao-grade") as pool:
                 futures = [pool.submit(self._grade_one, s, sandbox_parent, uids) for s in students]
                 try:
@@ -644,8 +651,9 @@ class GradingRun:
     def _relative(self, path: str | None) -> str:
         if not path:
             return ""
-        with contextlib.suppress(ValueError):
-            return str(Path(path).resolve().relative_to(self.options.course))
+        absolute = os.path.abspath(path)  # not resolve(): a symlink must be named, not its target
+        if absolute.startswith(str(self.options.course) + os.sep):
+            return os.path.relpath(absolute, self.options.course)
         return path
 
     def _publish(self, result: SubmissionResult) -> None:
@@ -678,6 +686,38 @@ class GradingRun:
                     result.max_score = submission.max_score
                     if result.ok:
                         result.score = submission.score
+
+
+@contextlib.contextmanager
+def shared_gradebook_engines() -> Iterable[None]:
+    """One SQLAlchemy engine per database while grading, instead of one per `Gradebook(...)`.
+
+    nbgrader's preprocessors open a new Gradebook — a new engine — about nine times per
+    submission, and an engine's compiled-SQL cache lives and dies with it, so every query was
+    compiled again each time (the largest CPU item of the grading process in a profile). Same SQL,
+    same rows; engines are thread-safe, each Gradebook still has its own session. nbgrader has no
+    hook for this, so `nbgrader.api.create_engine` is swapped for the run and restored after.
+    """
+    import nbgrader.api as nbgrader_api
+
+    original = nbgrader_api.create_engine
+    engines: dict = {}
+    lock = threading.Lock()
+
+    def create_shared_engine(url, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        with lock:
+            if key not in engines:
+                engines[key] = original(url, **kwargs)
+            return engines[key]
+
+    nbgrader_api.create_engine = create_shared_engine
+    try:
+        yield
+    finally:
+        nbgrader_api.create_engine = original
+        for engine in engines.values():
+            engine.dispose()
 
 
 def _as_completed(futures):

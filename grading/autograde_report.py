@@ -91,6 +91,8 @@ class Progress:
             filled = int(self.width * done / max(total, 1))
             bar = "█" * filled + "░" * (self.width - filled)
             elapsed = time.monotonic() - self.started
+            if not result.ok:  # problems scroll above the bar as they happen
+                self.stream.write(f"\r\x1b[K✗ {result.student}: {result.problem}\n")
             self.stream.write(f"\r评分 {bar} {done}/{total}  {elapsed:5.0f} 秒  {mark} {result.student[:20]:<20}")
             if done == total:
                 self.stream.write("\n")

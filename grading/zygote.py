@@ -67,7 +67,18 @@ try:  # die with the grader
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 except Exception:
     pass
-signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped by the OS, no zombies
+def reap(*_):
+    # waited for (not SIG_IGN) so the kernels' CPU time is accounted to us, and so to the grader
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+signal.signal(signal.SIGCHLD, reap)
 answers = os.fdopen(os.dup(1), "w")
 os.dup2(2, 1)
 
