@@ -51,7 +51,35 @@ def run(args: argparse.Namespace) -> int:
         raise DangxiaoError(f"{leaks[0]}: 反馈中出现隐藏测试内容，已删除该页面 / hidden test text found, page removed")
 
     if args.release:
-        check_result(api.release_feedback(assignment, args.student),
-                     f"{course}: 发布反馈失败 / release_feedback failed")
-        print(f"已发布到交换目录 / released to the exchange: {api.exchange_root}/{api.course_id}/feedback")
+        release_each(api, course, assignment, sorted({page.parts[-3] for page in pages if page not in leaks}))
     return 0
+
+
+def release_each(api, course, assignment: str, students: list[str]) -> None:
+    """Release each trainee's feedback to the exchange; one failure does not stop the others.
+
+    nbgrader files feedback under a hash of the submission's `timestamp.txt` and
+    `submission_secret.txt` (written by `nbgrader submit` / `collect`); a submission copied in by
+    hand has neither, and its feedback cannot be released that way.
+    """
+    from dangxiao.grading.course import check_result
+
+    failed = []
+    for student in students:
+        folder = course / "feedback" / student / assignment
+        missing = [name for name in ("timestamp.txt", "submission_secret.txt") if not (folder / name).is_file()]
+        if missing:
+            failed.append(f"{folder / missing[0]}: 缺少（不是经交换目录提交、收取的作业），请直接把 HTML 交给学员 / "
+                          "missing: not submitted through the exchange, hand the HTML over directly")
+            continue
+        try:
+            check_result(api.release_feedback(assignment, student), f"{course}: 发布 {student} 的反馈失败")
+        except DangxiaoError as error:
+            failed.append(str(error))
+    released = len(students) - len(failed)
+    print(f"已发布到交换目录 / released to the exchange: {released} 名学员 / trainees → "
+          f"{api.exchange_root}/{api.course_id}/feedback")
+    for problem in failed:
+        print(f"  ✗ {problem}")
+    if failed:
+        raise DangxiaoError(f"{len(failed)} 名学员的反馈未发布 / feedback not released for {len(failed)}: {failed[0]}")

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from dangxiao import cli
+from dangxiao.grading.course import check_result, course_api
 from dangxiao.paths import assignments_dir
 
 ASSIGNMENTS = ("a01", "a02", "a03", "a04")
@@ -100,6 +101,34 @@ def write_submission(course: Path, student: str, assignment: str, answers: dict[
     return folder
 
 
+def submit_through_exchange(course: Path, student: str, assignment: str, answers: dict[str, str]) -> None:
+    """A trainee's round trip with nbgrader's own exchange: fetch the released assignment into their
+    folder, answer, submit to the inbound folder (collected later with `nbgrader collect`)."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+
+    from dangxiao.grading.course import load_course_config
+
+    home = course.parent / "trainees" / student
+    home.mkdir(parents=True, exist_ok=True)
+    config = load_course_config(course)
+    config.Exchange.assignment_dir = str(home)
+    config.Exchange.cache = str(course.parent / "trainees" / ".nbgrader_cache")
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.student_id = student
+    coursedir = CourseDirectory(config=config)
+    authenticator = Authenticator(config=config)
+    ExchangeFetchAssignment(coursedir=coursedir, authenticator=authenticator, config=config).start()
+    (path,) = (home / assignment).glob("*.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    nbformat.write(notebook, path)
+    ExchangeSubmit(coursedir=coursedir, authenticator=authenticator, config=config).start()
+
+
 def build_submissions(course: Path) -> dict[tuple[str, str], float | None]:
     """Write every submission; return (assignment, student) -> the expected autograded score
     (None: the file cannot be graded)."""
@@ -119,14 +148,15 @@ def build_submissions(course: Path) -> dict[tuple[str, str], float | None]:
     expected["a01", "tampered"] = 8
 
     ref02 = reference_answers(course, "a02")
-    write_submission(course, "ref", "a02", answers=ref02)
+    submit_through_exchange(course, "ref", "a02", answers=ref02)
     expected["a02", "ref"] = 8
-    write_submission(course, "blank", "a02")
+    write_submission(course, "blank", "a02")  # copied in by hand, not through the exchange
     expected["a02", "blank"] = 0
     # q4 never finishes (the loop comes before the answer): the cell times out, q1-q3 still count.
     looping = dict(ref02, q4_answer="while True:\n    pass\n" + ref02["q4_answer"])
-    write_submission(course, "loop", "a02", answers=looping)
+    submit_through_exchange(course, "loop", "a02", answers=looping)
     expected["a02", "loop"] = 6
+    check_result(course_api(course).collect("a02"), "nbgrader collect a02")
 
     write_submission(course, "ref", "a03", answers=reference_answers(course, "a03"))
     expected["a03", "ref"] = 0  # all manual: nothing autograded, waits for the formgrader

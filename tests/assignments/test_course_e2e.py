@@ -80,10 +80,13 @@ def test_release_holds_no_answer_key_or_hidden_tests(graded_course, kit):
     assert "answer=None" in released  # the quiz is defined inline without its answer
 
 
-def test_feedback_has_no_hidden_tests(graded_course, kit):
+def test_feedback_has_no_hidden_tests(graded_course, kit, capsys):
     course, _, _, _ = graded_course
     for assignment in ("a01", "a02", "a04"):
-        assert cli.main(["feedback", assignment, "--course", str(course)]) == 0
+        release = ["--release"] if assignment == "a02" else []
+        # a02's blank submission was copied in by hand, not collected: its feedback cannot go to the
+        # exchange (exit 1); the collected ones' still do
+        assert cli.main(["feedback", assignment, "--course", str(course), *release]) == (1 if release else 0)
         pages = sorted(course.glob(f"feedback/*/{assignment}/*.html"))
         assert "ref" in {p.parts[-3] for p in pages}
         hidden = [line.replace(" ", "") for line in kit.hidden_test_lines(course, assignment)]
@@ -91,6 +94,12 @@ def test_feedback_has_no_hidden_tests(graded_course, kit):
             text = page_text(page).replace(" ", "").replace("\n", "")
             for line in hidden:
                 assert line not in text, (page, line)
+    # released to the exchange for `nbgrader fetch_feedback`, and as clean there
+    exchanged = sorted((course / "exchange" / "jiceng_zhili" / "feedback").glob("*.html"))
+    assert len(exchanged) == len(list(course.glob("feedback/*/a02/*.html"))) - 1  # all but blank
+    assert "blank" in capsys.readouterr().out
+    for page in exchanged:
+        assert "HIDDEN" not in page.read_text(encoding="utf-8")
     # a01 partly: failed hidden tests are reported without their source
     (partly,) = course.glob("feedback/partly/a01/*.html")
     assert HIDDEN_FAILURE_NOTE in page_text(partly)
