@@ -1,6 +1,7 @@
 """Tornado handlers dangxiao adds to Voila: the gallery, catalog-only lesson rendering, Chinese 404s."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import tornado.web
@@ -24,11 +25,11 @@ __all__ = [
 ]
 
 
-def _catalog_or_503(courses: Path):
+def _catalog_or_500(courses: Path):
     try:
         return load_catalog(courses)
     except DangxiaoError as error:
-        raise tornado.web.HTTPError(503, "catalog unusable: %s", error) from None
+        raise tornado.web.HTTPError(500, "catalog unusable: %s", error) from None
 
 
 class GalleryHandler(BaseVoilaHandler):
@@ -41,7 +42,7 @@ class GalleryHandler(BaseVoilaHandler):
 
     @tornado.web.authenticated
     def get(self):
-        catalog = _catalog_or_503(self.courses)
+        catalog = _catalog_or_500(self.courses)
         modules = gallery_modules(catalog, self.base_url)
         self.set_header("Cache-Control", "no-cache")
         self.finish(
@@ -59,10 +60,14 @@ class LessonHandler(TornadoVoilaHandler):
     """Voila's render handler, restricted to the notebooks the catalog lists.
 
     Anything else under `courses/` (drafts, helper notebooks, `..` tricks) is a 404 before Voila opens it.
-    From the preheated pool it takes the best kernel first: one whose notebook is fully pre-rendered,
-    else one whose kernel has started (Voila's stock handler takes whatever is first, even a kernel still
-    starting). Without such a kernel it starts a fresh one, or answers 503 at the kernel cap.
+    A preheated kernel is handed over only once its notebook is fully pre-rendered: Voila's stock
+    handler takes the first pool entry even while it is still executing, and under a burst such pages
+    stall (FIELD-NOTES; 28 of 60 in benchmarks/class_burst.py). A kernel still pre-rendering is reserved
+    for this request and awaited; one that fails or takes longer than POOL_RENDER_TIMEOUT is discarded.
+    Without a pool kernel a fresh one is started, or the Chinese 503 page is shown at the kernel cap.
     """
+
+    POOL_RENDER_TIMEOUT = 120.0  # seconds; a pre-render this slow is stuck (e.g. its kernel died)
 
     def initialize(self, **kwargs):
         self.courses = Path(kwargs.pop("courses"))
@@ -70,10 +75,14 @@ class LessonHandler(TornadoVoilaHandler):
 
     @tornado.web.authenticated
     async def get(self, path=None):
-        catalog = _catalog_or_503(self.courses)
+        catalog = _catalog_or_500(self.courses)
         if path not in {lesson.notebook for lesson in catalog.lessons}:
             raise tornado.web.HTTPError(404, "not a lesson of the catalog")
-        self.pool_kernel_ready = self._best_pool_kernel_first(path)
+        # Setting the _xsrf cookie lets the page's beforeunload beacon (which sends the cookie's value)
+        # shut its kernel down when the tab closes; stock Voila never sets it, so the beacon is refused
+        # with 403 and kernels of closed tabs live until culled (voila #1458).
+        self.xsrf_token  # noqa: B018 -- the property sets the cookie
+        self.pool_kernel_ready = await self._reserve_rendered_pool_kernel(path)
         if not self.pool_kernel_ready and not self._kernel_room():
             raise KernelLimitReached(self.kernel_manager.max_kernels)
         await super().get(path)
@@ -82,27 +91,52 @@ class LessonHandler(TornadoVoilaHandler):
         has_room = getattr(self.kernel_manager, "has_room", None)
         return has_room() if has_room else True
 
-    def _best_pool_kernel_first(self, notebook: str) -> bool:
-        """Reorder the notebook's pool (Voila pops index 0): pre-rendered, then started; drop entries
-        whose start failed (e.g. refused at the cap) and ask for a refill. Returns whether a started
-        kernel is first. Relies on `VoilaKernelManager._pools` (voila 0.5)."""
+    async def _reserve_rendered_pool_kernel(self, notebook: str) -> bool:
+        """Put a fully pre-rendered entry first in the notebook's pool (Voila pops index 0 without
+        awaiting anything before, so nobody else can take it). Relies on `VoilaKernelManager._pools`."""
         pools = getattr(self.kernel_manager, "_pools", None)
         if pools is None or notebook not in pools:
             return False
         pool = pools[notebook]
-        failed = [task for task in pool if task.done() and (task.cancelled() or task.exception())]
-        for task in failed:
-            pool.remove(task)
+        failed = [entry for entry in pool if entry.done() and (entry.cancelled() or entry.exception())]
+        for entry in failed:
+            pool.remove(entry)
         if failed:
             self.kernel_manager.fill_if_needed(notebook_name=notebook)
+        started = [entry for entry in pool if entry.done() and not entry.cancelled() and not entry.exception()]
+        started.sort(key=lambda entry: not entry.result()["task"].done())  # pre-rendered first
+        for entry in started:
+            if entry not in pool:  # taken meanwhile by a request that did not wait
+                continue
+            render = entry.result()["task"]
+            if not render.done():
+                pool.remove(entry)  # reserved while its notebook finishes executing
+                try:
+                    await asyncio.wait_for(asyncio.shield(render), self.POOL_RENDER_TIMEOUT)
+                except Exception:  # noqa: BLE001 -- a stuck or failed pre-render: drop that kernel
+                    await self._discard(notebook, entry)
+                    continue
+            elif render.cancelled() or render.exception():
+                pool.remove(entry)
+                await self._discard(notebook, entry)
+                continue
+            else:
+                pool.remove(entry)
+            if render.exception() is not None:
+                await self._discard(notebook, entry)
+                continue
+            pool.insert(0, entry)
+            return True
+        return False
 
-        def rank(task) -> int:
-            if not task.done():
-                return 2
-            return 0 if task.result()["task"].done() else 1
-
-        pool.sort(key=rank)  # stable: keeps Voila's order among equals
-        return bool(pool) and rank(pool[0]) < 2
+    async def _discard(self, notebook: str, entry) -> None:
+        kernel_id = entry.result()["kernel_id"]
+        self.log.warning("discarding pooled kernel %s of %s: its pre-render failed or stalled", kernel_id, notebook)
+        try:
+            await self.kernel_manager.shutdown_kernel(kernel_id)
+        except Exception:  # noqa: BLE001 -- already gone
+            pass
+        self.kernel_manager.fill_if_needed(notebook_name=notebook)
 
     def should_use_rendered_notebook(self, notebook_data, pool_size, template_name, theme, request_args):
         if not getattr(self, "pool_kernel_ready", False):

@@ -124,3 +124,23 @@ def test_error_page_is_chinese_and_local(fixture_server, recorded_page):
     assert page.locator("h1").inner_text() == "页面不存在"
     assert page.get_by_role("link", name="返回课程目录").get_attribute("href") == "/"
     assert recorded_page.external_requests == []
+
+
+def test_closing_the_tab_frees_its_kernel(fixture_server, browser):
+    """Voila's beforeunload beacon is refused by stock Voila (no _xsrf cookie, voila #1458); here the
+    kernel goes as soon as the trainee closes the tab."""
+    import json
+    import time
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(fixture_server.url + lesson_url("/", "t2_plain.ipynb"), wait_until="commit")
+    page.wait_for_selector(".jupyter-widgets", state="visible", timeout=WIDGET_TIMEOUT_MS)
+    kernel_id = json.loads(page.locator("#jupyter-config-data").text_content())["kernelId"]
+    assert f"Kernel shutdown: {kernel_id}" not in fixture_server.log()
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 60
+    while f"Kernel shutdown: {kernel_id}" not in fixture_server.log() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    context.close()
+    assert f"Kernel shutdown: {kernel_id}" in fixture_server.log()
