@@ -146,17 +146,24 @@ def hidden_lines(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END
     return found
 
 
-def page_text(path: Path) -> str:
-    """The text a reader of an HTML page sees (scripts and styles left out)."""
-    parser = _TextParser()
+def page_text(path: Path, include_scripts: bool = False) -> str:
+    """The text of an HTML page with tags removed and entities decoded: what a reader sees, or with
+    `include_scripts` also the content of scripts and styles (e.g. embedded widget state)."""
+    parser = _TextParser(include_scripts)
     parser.feed(path.read_text(encoding="utf-8"))
     return "".join(parser.parts)
 
 
 def leaked_feedback(pages: list[Path], lines: list[str]) -> list[Path]:
-    """The pages whose text contains any of `lines` (whitespace-insensitive)."""
+    """The pages containing any of `lines` anywhere in their text or scripts (whitespace-insensitive,
+    so syntax-highlighting spans and escaped quotes do not hide a line)."""
     wanted = [_squash(line) for line in lines if _squash(line)]
-    return [page for page in pages if any(line in _squash(page_text(page)) for line in wanted)]
+    leaks = []
+    for page in pages:
+        text = _squash(page_text(page, include_scripts=True))
+        if any(line in text for line in wanted):
+            leaks.append(page)
+    return leaks
 
 
 def _squash(text: str) -> str:
@@ -164,10 +171,11 @@ def _squash(text: str) -> str:
 
 
 class _TextParser(HTMLParser):
-    def __init__(self):
+    def __init__(self, include_scripts: bool = False):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._include_scripts = include_scripts
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
@@ -178,5 +186,5 @@ class _TextParser(HTMLParser):
             self._skip -= 1
 
     def handle_data(self, data):
-        if not self._skip:
+        if self._include_scripts or not self._skip:
             self.parts.append(data)

@@ -91,7 +91,7 @@ def test_feedback_has_no_hidden_tests(graded_course, kit, capsys):
         assert "ref" in {p.parts[-3] for p in pages}
         hidden = [line.replace(" ", "") for line in kit.hidden_test_lines(course, assignment)]
         for page in pages:
-            text = page_text(page).replace(" ", "").replace("\n", "")
+            text = page_text(page, include_scripts=True).replace(" ", "").replace("\n", "")
             for line in hidden:
                 assert line not in text, (page, line)
     # released to the exchange for `nbgrader fetch_feedback`, and as clean there
