@@ -127,6 +127,11 @@ def _positions(keys: Iterable, targets: Iterable, count: int = -1) -> np.ndarray
     return np.fromiter(map(lookup.get, keys, repeat(-1)), dtype=np.intp, count=count)
 
 
+def _natural_key(column: pd.Series) -> pd.Series:
+    """Sort key putting q2 before q10: nbgrader stores no cell order, grade ids are what instructors see."""
+    return column.astype(str).str.replace(r"\d+", lambda match: match.group(0).zfill(9), regex=True)
+
+
 def _intervals(values: pd.Series) -> pd.Series:
     """nbgrader's `extension` column as timedeltas. Read past SQLAlchemy, SQLite gives the text
     SQLAlchemy's `Interval` stores there: the epoch plus the interval ("1970-01-01 02:00:00.000000")."""
@@ -183,7 +188,7 @@ def load_gradebook(path_or_url: str | Path) -> GradebookData:
     items = pd.concat([c for c in cells if len(c)] or cells[:1], ignore_index=True)
     items = items.merge(assignments[["assignment_id", "作业"]], on="assignment_id", how="left")
     items["满分"] = items["满分"].astype(float)
-    items = items.sort_values(["作业", "笔记本", "题目"], kind="stable").reset_index(drop=True)
+    items = items.sort_values(["作业", "笔记本", "题目"], kind="stable", key=_natural_key).reset_index(drop=True)
     students["姓名"] = [_name(f, l) for f, l in zip(students["first_name"], students["last_name"])]
     students = students[["学号", "姓名"]].sort_values("学号", kind="stable").reset_index(drop=True)
 

@@ -153,3 +153,17 @@ def test_gradebook_in_a_folder_with_spaces_hash_and_chinese(course, tmp_path):
     folder.mkdir()
     (folder / "gradebook.db").write_bytes((course / "gradebook.db").read_bytes())
     assert list(load_gradebook(folder).assignments["作业"]) == ["a01", "a02", "a03"]
+
+
+def test_items_in_natural_order(empty_course):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{empty_course / 'gradebook.db'}") as gb:
+        gb.add_assignment("b01")
+        gb.add_notebook("nb", "b01")
+        for name in ("q10", "q2", "q1"):
+            gb.add_grade_cell(name, "nb", "b01", max_score=1.0, cell_type="code")
+        gb.add_student("s1")
+        gb.add_submission("b01", "s1")
+    report = build_report(load_gradebook(empty_course), "b01")
+    assert report.items["题目"].tolist() == ["q1", "q2", "q10"]
