@@ -51,14 +51,16 @@ def sample_course(parent: Path, count: int) -> tuple[Path, str]:
 
 
 def own_course(source_course: Path, assignment: str, parent: Path, count: int) -> tuple[Path, str]:
-    """Copy a course that already has `release/<assignment>` and its gradebook; add submissions."""
+    """Copy a course (generating the assignment in the copy if needed) and add submissions."""
     course = parent / "course"
     ignore = shutil.ignore_patterns("submitted", "autograded", "feedback", "reports", ".dangxiao-staging")
     shutil.copytree(source_course, course, ignore=ignore)
     released = course / "release" / assignment
     source = course / "source" / assignment
     if not (released.is_dir() and (course / "gradebook.db").is_file()):
-        raise SystemExit(f"{course}: 先生成作业 / generate {assignment} first (release/ and gradebook.db)")
+        # generate it in the copy (the course given is not touched), as `dangxiao release` would
+        subprocess.run([os.path.join(os.path.dirname(sys.executable), "nbgrader"), "generate_assignment",
+                        assignment, "--force"], cwd=course, env=_env(), check=True, capture_output=True)
     for index in range(count):
         origin = source if index % 2 == 0 else released
         target = course / "submitted" / f"trainee{index:03d}" / assignment

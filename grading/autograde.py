@@ -55,7 +55,10 @@ Not defended (stock nbgrader defends none of these either; a container or VM is 
 * hidden tests leaving through the network or encoded beyond recognition in outputs (redaction
   matches whole source lines);
 * when NOT run as root, the kernel runs as the grader's user: the working copy is still outside the
-  course and limits still apply, but file permissions cannot stop it reading the course.
+  course and limits still apply, but file permissions cannot stop it reading the course, and a
+  process that leaves the kernel's process group (setsid) can outlive grading;
+* two grading runs at once on courses in the same git work tree: each restores the `.git` mode it
+  found, so the later one may leave it without "other" bits (harmless for root, worth knowing).
 """
 from __future__ import annotations
 
