@@ -123,6 +123,10 @@ def _frame(gradebook, statement) -> pd.DataFrame:
 
 def _positions(keys: Iterable, targets: Iterable, count: int = -1) -> np.ndarray:
     """Position of each key in `targets` (−1 if absent)."""
+    if isinstance(targets, pd.Series):
+        targets = targets.tolist()  # iterating a Series element by element is far slower
+    if isinstance(keys, pd.Series):
+        keys = keys.tolist()
     lookup = {key: position for position, key in enumerate(targets)}
     return np.fromiter(map(lookup.get, keys, repeat(-1)), dtype=np.intp, count=count)
 
