@@ -33,6 +33,11 @@ c.CourseInfo.assignment_titles = {
 c.FileNameCollectorPlugin.named_regexp = r".*/extracted/(?P<student_id>[A-Za-z0-9_\-]+)/(?:.*/)?(?P<file_id>[^/]+)$"
 c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".json"]
 
+# Autograde copies the source folder's files over each submission: a trainee's widget answers
+# (answers.json, see widgets/README.md) must never be replaced by one left in source/ by a teacher
+# who tried the assignment.
+c.Autograde.exclude_overwriting = {assignment: ["answers.json"] for assignment in c.CourseInfo.assignment_titles}
+
 # A stuck cell (e.g. `while True: pass`) is interrupted after this many seconds.
 c.Execute.timeout = 30
 

@@ -189,6 +189,9 @@ def graded_course(tmp_path_factory):
     """(course, expected scores, submitted files before grading, summary rows by (assignment, student))."""
     course = copy_course(tmp_path_factory.mktemp("course") / "course")
     release_all(course)
+    # A teacher tried a01 after releasing it and left a full-marks answers.json in source/: autograde
+    # must keep each trainee's own answers (Autograde.exclude_overwriting), or blank would score 10.
+    (course / "source" / "a01" / "answers.json").write_text(json.dumps(A01_KEY, ensure_ascii=False), encoding="utf-8")
     expected = build_submissions(course)
     before = snapshot(course / "submitted")
     summary = {}
