@@ -187,7 +187,7 @@ print("SNOOP-REPORT " + json.dumps(report))
 '''
 
 KINDS = ("reference", "blank", "partial", "loop", "sigint", "malformed", "truncated", "snoop", "crash", "flood",
-         "memory")
+         "memory", "polluter", "no_rate")
 
 
 def _fill(nb, answers: dict[str, str]) -> None:
@@ -223,6 +223,15 @@ def write_submission(root: Path, student: str, kind: str, timestamp: str | None 
     elif kind == "memory":
         # 4 GB at once: refused by the kernel's address-space limit, MemoryError, first part lost
         answers["answer_total"] = "hog = bytearray(4 * 1024 ** 3)\n" + REFERENCE["answer_total"]
+    elif kind == "polluter":
+        # correct, and tries to leave answers behind for whoever runs next in a kernel like it
+        answers["answer_total"] = REFERENCE["answer_total"] + (
+            "\nimport builtins, pandas"
+            "\nbuiltins.close_rate = lambda df: [95.0, 94.7, 93.1, 90.9]"
+            "\npandas.DataFrame.polluted = True")
+    elif kind == "no_rate":
+        # leaves the second answer out: 2/5, unless a polluter's builtins leaked into its kernel
+        answers["answer_rate"] = "pass"
     elif kind == "flood":
         answers["answer_total"] = REFERENCE["answer_total"] + "\nfor i in range(200000):\n    print('刷屏' * 20)"
     _fill(released, answers)

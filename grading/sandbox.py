@@ -436,9 +436,14 @@ class SandboxKernelManager(AsyncKernelManager):
 
         sandbox = self.sandbox
         env = dict(kw.get("env") or sandbox.kernel_env())
-        pid = zygote.spawn(connection_file=str(self.connection_file), cwd=str(sandbox.work), env=env,
-                           uid=sandbox.uid, gid=sandbox.gid, limits=sandbox.limits,
-                           log=str(sandbox.root / "kernel.log"))
+        try:
+            pid = zygote.spawn(connection_file=str(self.connection_file), cwd=str(sandbox.work), env=env,
+                               uid=sandbox.uid, gid=sandbox.gid, limits=sandbox.limits,
+                               log=str(sandbox.root / "kernel.log"))
+        except (RuntimeError, OSError, ValueError) as error:
+            # the template is gone or stuck: this kernel starts from scratch instead (slower, same)
+            self.log.warning("kernel zygote unavailable (%s); starting a fresh kernel", error)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
         provisioner = self.provisioner
         provisioner.process = ForkedKernelProcess(pid)
         provisioner.pid = pid

@@ -40,11 +40,14 @@ def by_student(results):
 
 @pytest.mark.slow
 def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
-    kinds = {"t1": "reference", "t2": "blank", "t3": "partial", "t4": "reference"}
+    # t5 pollutes its kernel (builtins, pandas); t6, graded right after it, would gain 3 points
+    # if anything carried over from one forked kernel to the next
+    kinds = {"t1": "reference", "t2": "blank", "t3": "partial", "t4": "reference", "t5": "polluter",
+             "t6": "no_rate"}
     courses = []
-    # sequential with kernels started from scratch (as stock nbgrader does) vs parallel with
-    # kernels forked from the pre-imported template
-    for jobs, fork in ((1, False), (2, True)):
+    # sequential with kernels forked from the pre-imported template vs parallel with kernels
+    # started from scratch (as stock nbgrader does): same gradebook rows
+    for jobs, fork in ((1, True), (2, False)):
         course = make_course()
         for student, kind in kinds.items():
             write_submission(course, student, kind)
@@ -53,9 +56,9 @@ def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
         courses.append(course)
     sequential, parallel = (gradebook_scores(course) for course in courses)
     assert sequential == parallel
-    assert len(sequential) == 4 * 2  # 4 students x 2 grade cells
+    assert len(sequential) == len(kinds) * 2  # 2 grade cells each
     totals = {s: sum(v[0] for k, v in sequential.items() if k[0] == s) for s in kinds}
-    assert totals == {"t1": MAX_SCORE, "t2": 0.0, "t3": 2.0, "t4": MAX_SCORE}
+    assert totals == {"t1": MAX_SCORE, "t2": 0.0, "t3": 2.0, "t4": MAX_SCORE, "t5": MAX_SCORE, "t6": 2.0}
     # the graded notebooks exist where nbgrader's own tools (formgrader, feedback) look for them
     for course in courses:
         for student in kinds:
