@@ -194,3 +194,15 @@ def test_summary_table_aligns_chinese(make_course):
 
     starts = {_width(line[: line.index(status)]) for line, status in ((lines[2], STATUS_OK), (lines[3], STATUS_FAILED))}
     assert len(starts) == 1
+
+
+def test_whole_notebook_cap_stops_a_notebook_of_slow_cells(make_course, sandbox_processes, uid_base):
+    course = make_course()
+    write_submission(course, "slow", "loop")
+    # the per-cell limit (30 s) would let it run on; the whole-notebook cap (3 s) does not
+    result, = grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=1, cell_timeout=30,
+                                              notebook_timeout=3, uid_base=uid_base))
+    assert result.status == STATUS_FAILED and "3 秒" in result.cause
+    assert result.problem_file == f"submitted/slow/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
+    assert not (course / "autograded" / "slow").exists()
+    assert not sandbox_processes()
