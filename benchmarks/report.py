@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/report.py              # report only (goal: < 2 s on 2 cores, without Excel)
     .venv/bin/python benchmarks/report.py --stock      # also nbgrader's own `CsvExportPlugin` on the same file
+    .venv/bin/python benchmarks/report.py --excel      # also time the Excel and CSV export
     .venv/bin/python benchmarks/report.py --students 2000 --items 20 --rebuild
 
 The gradebook is generated once (seeded, simulated scores) with bulk inserts through SQLAlchemy core on
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached gradebook")
+    parser.add_argument("--excel", action="store_true", help="also time writing the Excel workbook and the CSV files")
     parser.add_argument("--stock", action="store_true", help="also time nbgrader's CsvExportPlugin on the same gradebook")
     parser.add_argument("--stock-students", type=int, default=200,
                         help="export this many trainees with the stock plugin and extrapolate linearly "
@@ -154,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal < 2 s: {'met' if min(total) < 2 else 'NOT met'} (wall, best of {args.repeat}); cpu best {min(total_cpu):.3f} s")
     flagged = (report.items["提示"] != "").sum()
     print(f"rows: 总表 {len(report.summary)}, 题目分析 {len(report.items)} ({flagged} flagged), 成绩单 {len(report.transcript)}, 学时 {len(report.credit)}")
+
+    if args.excel:
+        from dangxiao.grading.report import write_csv, write_excel
+
+        with tempfile.TemporaryDirectory() as folder:
+            _, excel_times, _ = timed(lambda: write_excel(report, Path(folder) / "report.xlsx"), 1)
+            _, csv_times, _ = timed(lambda: write_csv(report, Path(folder) / "csv"), 1)
+        print(f"write Excel (4 sheets) {excel_times[0]:6.2f} s   write CSV (4 files) {csv_times[0]:6.2f} s")
 
     if args.stock:
         from nbgrader import api
