@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="dangxiao's cap (default: pool + trainees, so nobody is refused)")
     parser.add_argument("--timeout", type=float, default=300, help="a trainee waiting longer has stalled")
     parser.add_argument("--only", choices=["stock", "dangxiao"])
+    parser.add_argument("--early", action="store_true",
+                        help="burst as soon as dangxiao answers, while the pool is still pre-rendering")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
@@ -230,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         server = start([sys.executable, "-m", "dangxiao", "serve", "--no-browser", f"--port={port}",
                         f"--pool-size={pool}", f"--preheat={lesson_id}", f"--max-kernels={cap}"],
                        f"http://127.0.0.1:{port}/", log)
-        run = Run(f"dangxiao serve --pool-size {pool} --max-kernels {cap}")
+        run = Run(f"dangxiao serve --pool-size {pool} --max-kernels {cap}"
+                  + (" (burst while the pool pre-renders)" if args.early else ""))
         try:
-            if pool:
+            if pool and not args.early:
                 wait_for_pool(server, log, pool, settle=3, timeout=60 + 10 * pool)
             url = f"http://127.0.0.1:{port}/voila/render/{notebook}"
             asyncio.run(burst(url, args.trainees, args.window, args.timeout, run, args.seed))
