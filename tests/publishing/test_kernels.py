@@ -32,7 +32,9 @@ def test_cap_refuses_kernels_beyond_the_limit_even_in_a_burst(tmp_path):
         finally:
             await manager.shutdown_all()
 
-    asyncio.run(scenario())
+    # In a thread of its own: the session's Playwright browser keeps an event loop in the main thread.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
 
 
 def test_zero_means_no_cap(tmp_path):
