@@ -119,6 +119,10 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
         c.VoilaKernelManager.kernel_pools_config = pools
         c.VoilaKernelManager.fill_delay = settings.fill_delay
 
+    # Kernels talk to the server over unix sockets in Voila's private connection dir: under a burst TCP
+    # kernels raced for ports (ZMQError "Address already in use" killed one of 120), and no local user
+    # can reach a kernel's ports.
+    c.KernelManager.transport = "ipc"
     c.CappedKernelManager.max_kernels = settings.kernel_cap
     # Closing a tab does not free its kernel (voila #1458): cull kernels idle and without a connection.
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_timeout

@@ -29,6 +29,7 @@ def test_config_hides_sources_and_tracebacks_and_pins_the_template(catalog):
     assert "@jupyter/nbgrader" in vc.extension_denylist
     assert config.Voila.root_dir == str(catalog.root.resolve())
     assert config.Voila.config_file_paths == []
+    assert config.KernelManager.transport == "ipc"
     assert (TEMPLATE_DATA_DIR / "voila" / "templates" / "dangxiao" / "conf.json").is_file()
 
 
