@@ -116,6 +116,13 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
         pools = {"default": {"pool_size": 0}}
         for notebook in settings.preheated_notebooks(catalog):
             pools[notebook] = {"pool_size": settings.pool_size}
+        pooled = settings.pool_size * (len(pools) - 1)
+        if pooled > settings.kernel_cap:
+            raise DangxiaoError(
+                f"--pool-size {settings.pool_size}: {len(pools) - 1} 课共需预热 {pooled} 个内核，超过上限 "
+                f"{settings.kernel_cap}；请用 --preheat 只预热当天的课 / {pooled} pooled kernels exceed the "
+                f"cap of {settings.kernel_cap}: preheat only today's lessons with --preheat"
+            )
         c.VoilaKernelManager.kernel_pools_config = pools
         c.VoilaKernelManager.fill_delay = settings.fill_delay
 

@@ -68,6 +68,12 @@ def test_bad_settings_are_one_line_errors(catalog, changes, message):
         voila_config(ServeSettings(courses=catalog.root, **changes), catalog)
 
 
+def test_pools_beyond_the_cap_are_refused_with_advice(catalog):
+    with pytest.raises(DangxiaoError, match="--preheat"):
+        voila_config(ServeSettings(courses=catalog.root, pool_size=30, max_kernels=60), catalog)  # 3 lessons × 30
+    voila_config(ServeSettings(courses=catalog.root, pool_size=30, max_kernels=60, preheat=["t1-quiz"]), catalog)
+
+
 def test_unknown_preheat_lesson_is_named(catalog):
     with pytest.raises(DangxiaoError, match="no-such-lesson"):
         voila_config(ServeSettings(courses=catalog.root, preheat=["no-such-lesson"]), catalog)
