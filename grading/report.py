@@ -360,7 +360,7 @@ def _transcript(data: GradebookData, results: pd.DataFrame, names: list[str], ma
     table = grid[["学号", "姓名", "作业"]].copy()
     table["状态"] = np.where(submitted, "已提交", "未提交")
     table["提交时间（北京时间）"] = _beijing(grid["timestamp"])
-    table["截止时间（北京时间）"] = _beijing(grid["duedate"].fillna(grid["作业"].map(duedates)))
+    table["截止时间（北京时间）"] = _beijing(pd.to_datetime(grid["duedate"]).combine_first(pd.to_datetime(grid["作业"].map(duedates))))
     table["迟交（小时）"] = (grid["seconds_late"] / 3600).round(1)
     table["原始得分"] = grid["原始得分"]
     table["迟交扣分"] = grid["迟交扣分"]
