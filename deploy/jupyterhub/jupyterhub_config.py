@@ -135,10 +135,17 @@ c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 120  # two cores shared by a class: a cold start can be slow
 c.Spawner.http_timeout = 120
+try:  # the offline Voila template of `dangxiao serve` (the stock lab template loads Font Awesome from a CDN)
+    import dangxiao.publishing
+
+    VOILA_TEMPLATES = str(Path(dangxiao.publishing.__file__).resolve().parent / "templates")
+except ImportError:
+    VOILA_TEMPLATES = ""
 c.Spawner.environment = {
     # nbgrader runs `alembic` from PATH; the venv's tools come first
     "PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
     "JUPYTER_CONFIG_PATH": str(JUPYTER_CONFIG),
+    "JUPYTER_PATH": VOILA_TEMPLATES,  # holds voila/templates/dangxiao
     "DANGXIAO_EXCHANGE": str(EXCHANGE),
     "DANGXIAO_SERVER_ROLE": "user",
 }

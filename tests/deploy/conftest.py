@@ -258,10 +258,10 @@ def _teardown(hub: Hub, process) -> None:
             pass
         process.terminate()  # the hub stops the proxy, the services and the servers it spawned
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
     # whatever the hub did not stop in time (a service, the culler): the hub's children, by pid
     for child in children:
         try:
@@ -345,33 +345,64 @@ class HubSession:
     def execute(self, base: str, code: str, path: str = "", timeout: float = 240) -> str:
         """Run `code` in a new kernel of the server at `base` (cwd: folder of `path`); return its
         stdout. Raise AssertionError with the traceback when the code fails."""
-        body = {"path": path or f"smoke-{uuid.uuid4().hex}.ipynb", "type": "notebook",
-                "name": "", "kernel": {"name": "python3"}}
-        session = self.api("POST", f"{base}api/sessions", json=body)
-        assert session.status_code == 201, f"{session.status_code} {session.text}"
-        kernel_id = session.json()["kernel"]["id"]
-        try:
-            return asyncio.run(_run_in_kernel(self.hub.url.replace("http", "ws", 1) +
-                                              f"{base}api/kernels/{kernel_id}/channels",
-                                              self.token, code, timeout))
-        finally:
-            self.api("DELETE", f"{base}api/sessions/{session.json()['id']}")
+        failures = []
+        for _ in range(3):  # a kernel that dies at start (its random port taken) gets a fresh session
+            body = {"path": path or f"smoke-{uuid.uuid4().hex}.ipynb", "type": "notebook",
+                    "name": "", "kernel": {"name": "python3"}}
+            session = self.api("POST", f"{base}api/sessions", json=body)
+            assert session.status_code == 201, f"{session.status_code} {session.text}"
+            kernel_id = session.json()["kernel"]["id"]
+            try:
+                return asyncio.run(_run_in_kernel(self.hub.url.replace("http", "ws", 1) +
+                                                  f"{base}api/kernels/{kernel_id}/channels",
+                                                  self.token, code, timeout))
+            except KernelNotReady as error:
+                failures.append(str(error))
+            finally:
+                self.api("DELETE", f"{base}api/sessions/{session.json()['id']}")
+        pytest.fail(f"no kernel became ready in {base}: {failures}\n{self.hub.log_tail()}")
+
+
+class KernelNotReady(Exception):
+    """The kernel never answered kernel_info: nothing of the code was sent, trying again is safe."""
+
+
+def _message(msg_type: str, channel: str, content: dict) -> dict:
+    return {"header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "smoke",
+                       "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "buffers": [], "channel": channel, "content": content}
 
 
 async def _run_in_kernel(url: str, token: str, code: str, timeout: float) -> str:
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
-    connection = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"},
-                                                     request_timeout=HTTP_TIMEOUT))
-    msg_id = uuid.uuid4().hex
-    connection.write_message(json.dumps({
-        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "smoke",
-                   "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "buffers": [], "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True},
-    }))
+    try:
+        connection = await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"},
+                                                         request_timeout=HTTP_TIMEOUT))
+    except Exception as error:  # the server refuses the websocket of a dead kernel
+        raise KernelNotReady(f"websocket: {error!r}") from error
+    info = _message("kernel_info_request", "shell", {})
+    connection.write_message(json.dumps(info))
+    deadline = time.monotonic() + 90
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            raw = await asyncio.wait_for(connection.read_message(), max(remaining, 0.1))
+        except asyncio.TimeoutError:
+            raw = None
+        if raw is None:
+            connection.close()
+            raise KernelNotReady("no kernel_info_reply in 90 s")
+        reply = json.loads(raw)
+        if reply["msg_type"] == "kernel_info_reply" and \
+                reply.get("parent_header", {}).get("msg_id") == info["header"]["msg_id"]:
+            break
+    request = _message("execute_request", "shell", {
+        "code": code, "silent": False, "store_history": False, "user_expressions": {},
+        "allow_stdin": False, "stop_on_error": True})
+    msg_id = request["header"]["msg_id"]
+    connection.write_message(json.dumps(request))
     stdout, error, replied, idle = [], None, False, False
     deadline = time.monotonic() + timeout
     while not (replied and idle):

@@ -27,8 +27,16 @@ c.MappingKernelManager.cull_connected = False
 
 # Voila inside the server (lessons at /user/<name>/voila/render/...): its frontend is built against
 # JupyterLab 4.2; these lab extensions fail to load in it and only produce console errors.
+# The project's offline template (from `dangxiao serve`, found through JUPYTER_PATH): the stock
+# lab template links Font Awesome from a CDN (Voila #539), which an intranet cannot reach.
+if os.environ.get("JUPYTER_PATH"):
+    c.VoilaConfiguration.template = "dangxiao"
 c.VoilaConfiguration.extension_denylist = [
     "@jupyter/nbgrader",
     "@jupyter-notebook/lab-extension",
     "@voila-dashboards/jupyterlab-preview",
 ]
+# Inside jupyter_server no `mathjax_url`/`mathjax_config` settings exist, so Voila's page falls back
+# to MathJax on cdnjs.cloudflare.com (its frontend keeps the CDN default unless BOTH are null).
+# Standalone Voila (`dangxiao serve`) sets both to None: do the same (lessons typeset no LaTeX).
+c.ServerApp.tornado_settings = {"mathjax_url": None, "mathjax_config": None}
