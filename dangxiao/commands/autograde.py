@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from dangxiao.errors import DangxiaoError
-from dangxiao.paths import assignments_dir
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from dangxiao.grading.sandbox import SandboxLimits
 
     _venv_bin_on_path()
-    course = (args.course or assignments_dir()).resolve()
+    from dangxiao.grading.course import find_course
+
+    course = find_course(args.course)  # --course, else $DANGXIAO_COURSE, else assignments/ (as release/feedback)
     students = [s for group in args.student for s in group] if args.student else None
     try:
         options = GradingOptions(
