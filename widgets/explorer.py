@@ -23,6 +23,13 @@ def _rows(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
     return frame[frame[column] == value] if len(frame) else frame
 
 
+def _section(title: str, rows: pd.DataFrame, empty: str, item_html) -> list[str]:
+    """A heading, then one list item per row, or a note saying the dataset has nothing here."""
+    if not len(rows):
+        return [f"<h4>{title}</h4>", f"<p>{empty}</p>"]
+    return [f"<h4>{title}</h4>", "<ul>" + "".join(f"<li>{item_html(row)}</li>" for _, row in rows.iterrows()) + "</ul>"]
+
+
 def place_summary_html(place: str) -> str:
     """The panel for one place (full name, e.g. 武汉市): measures, figures, quotations, sources."""
     source_id = PLACE_SOURCES.get(place, "")
@@ -38,32 +45,15 @@ def place_summary_html(place: str) -> str:
              f"<div style='color:#555;font-size:90%'>材料来源：{html.escape(citation)}</div>"]
 
     measures = _rows(table("measures"), "place", place)
-    parts.append("<h4>主要做法</h4>")
-    if len(measures):
-        parts.append("<ul>" + "".join(
-            f"<li><b>{html.escape(str(m['name']))}</b>：{html.escape(str(m['description']))}</li>"
-            for _, m in measures.iterrows()) + "</ul>")
-    else:
-        parts.append("<p>（数据集中暂无该地的做法条目）</p>")
-
+    parts += _section("主要做法", measures, "（数据集中暂无该地的做法条目）", lambda m: (
+        f"<b>{html.escape(str(m['name']))}</b>：{html.escape(str(m['description']))}"))
     figures = _rows(table("indicators"), "place", place)
-    parts.append("<h4>数字</h4>")
-    if len(figures):
-        parts.append("<ul>" + "".join(
-            f"<li>{html.escape(str(f['indicator']))}：<b>{html.escape(str(f['text']))}</b></li>"
-            for _, f in figures.iterrows()) + "</ul>")
-    else:
-        parts.append("<p>（原文没有可列出的统计数字）</p>")
-
+    parts += _section("数字", figures, "（原文没有可列出的统计数字）", lambda f: (
+        f"{html.escape(str(f['indicator']))}：<b>{html.escape(str(f['text']))}</b>"))
     quotations = _rows(table("quotations"), "source", source_id)
-    parts.append("<h4>原话摘录</h4>")
-    if len(quotations):
-        parts.append("<ul>" + "".join(
-            f"<li>{html.escape(str(q['speaker']))}：“{html.escape(str(q['text']))}”"
-            f"<span style='color:#555;font-size:90%'>（出处：{html.escape(citation)}）</span></li>"
-            for _, q in quotations.iterrows()) + "</ul>")
-    else:
-        parts.append("<p>（原文没有可引用的原话）</p>")
+    parts += _section("原话摘录", quotations, "（原文没有可引用的原话）", lambda q: (
+        f"{html.escape(str(q['speaker']))}：“{html.escape(str(q['text']))}”"
+        f"<span style='color:#555;font-size:90%'>（出处：{html.escape(citation)}）</span>"))
     return "".join(parts)
 
 
