@@ -122,30 +122,38 @@ async def trainee(client: httpx.AsyncClient, url: str, delay: float, timeout: fl
     await asyncio.sleep(delay)
     began = time.perf_counter()
     try:
-        async with client.stream("GET", url, timeout=timeout) as response:
-            if response.status_code != 200:
-                run.failures.append(f"HTTP {response.status_code}")
-                return
-            tail, first_widget = b"", None
-            async for chunk in response.aiter_bytes():  # read to the end, as a browser would
-                if first_widget is None and WIDGET_VIEW in tail + chunk:
-                    first_widget = time.perf_counter() - began
-                tail = chunk[-len(WIDGET_VIEW):]
-            if first_widget is None:
-                run.failures.append("page without a widget")
-            else:
-                run.times.append(first_widget)
-    except httpx.TimeoutException:
-        run.failures.append(f"stalled > {timeout:g} s")
+        # httpx's timeout bounds each read, not the page: a page that trickles output forever needs
+        # a deadline on the whole visit.
+        outcome = await asyncio.wait_for(_visit(client, url, began), timeout)
+    except (httpx.TimeoutException, asyncio.TimeoutError):
+        outcome = f"stalled > {timeout:g} s"
     except httpx.HTTPError as error:
-        run.failures.append(type(error).__name__)
+        outcome = type(error).__name__
+    if isinstance(outcome, float):
+        run.times.append(outcome)
+    else:
+        run.failures.append(outcome)
+
+
+async def _visit(client: httpx.AsyncClient, url: str, began: float) -> float | str:
+    """Seconds until the first widget view arrives (the page is read to the end, as a browser would),
+    or what went wrong."""
+    async with client.stream("GET", url) as response:
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        tail, first_widget = b"", None
+        async for chunk in response.aiter_bytes():
+            if first_widget is None and WIDGET_VIEW in tail + chunk:
+                first_widget = time.perf_counter() - began
+            tail = chunk[-len(WIDGET_VIEW):]
+    return "page without a widget" if first_widget is None else first_widget
 
 
 async def burst(url: str, trainees: int, window: float, timeout: float, run: Run, seed: int) -> None:
     rng = random.Random(seed)
     delays = sorted(rng.uniform(0, window) for _ in range(trainees))
     limits = httpx.Limits(max_connections=trainees + 10, max_keepalive_connections=0)
-    async with httpx.AsyncClient(limits=limits) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         began = time.perf_counter()
         await asyncio.gather(*(trainee(client, url, d, timeout, run) for d in delays))
         run.wall = time.perf_counter() - began
