@@ -101,6 +101,7 @@ from traitlets import Integer
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .hidden_tests import split_hidden
 from .zygote import DEFAULT_PRELOAD, KernelZygote
 from .sandbox import (
     KernelRuntime,
@@ -257,14 +258,8 @@ class RedactHiddenTests(NbGraderPreprocessor):
         clear = ClearHiddenTests(config=self.config)
         hidden: set[str] = set()
         for cell in nb.cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if clear.begin_test_delimeter in line:
-                    inside = True
-                elif clear.end_test_delimeter in line:
-                    inside = False
-                elif inside and len(line.strip()) >= self.min_length:
-                    hidden.add(line.strip())
+            lines = split_hidden(cell.source, clear.begin_test_delimeter, clear.end_test_delimeter)[1]
+            hidden.update(line.strip() for line in lines if len(line.strip()) >= self.min_length)
         if hidden:
             for cell in nb.cells:
                 for output in cell.get("outputs", []):

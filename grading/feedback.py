@@ -24,6 +24,8 @@ from traitlets.utils.importstring import import_item
 
 from nbgrader.preprocessors import ClearHiddenTests
 
+from .hidden_tests import BEGIN, END, split_hidden
+
 __all__ = [
     "ClearHiddenTestsFromFeedback", "HIDDEN_FAILURE_NOTE", "feedback_config", "hidden_test_lines",
     "hidden_lines", "page_text", "leaked_feedback", "offline_template_config", "generate_feedback",
@@ -134,16 +136,10 @@ def hidden_test_lines(api, assignment_id: str) -> list[str]:
     return lines
 
 
-def hidden_lines(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> list[str]:
-    found, inside = [], False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside and len(line.strip()) >= 6 and not line.strip().startswith("#"):
-            found.append(line.strip())
-    return found
+def hidden_lines(source: str, begin: str = BEGIN, end: str = END) -> list[str]:
+    """The hidden-test lines worth looking for in a page: code, not comments or short fragments."""
+    return [line.strip() for line in split_hidden(source, begin, end)[1]
+            if len(line.strip()) >= 6 and not line.strip().startswith("#")]
 
 
 def page_text(path: Path, include_scripts: bool = False) -> str:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .hidden_tests import split_hidden
+
 __all__ = ["CheckResult", "check", "run_check", "visible_tests"]
 
-BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"  # nbgrader ClearHiddenTests' default delimiters
-END_HIDDEN = "END HIDDEN TESTS"
 
 
 @dataclass(frozen=True)
@@ -115,15 +115,7 @@ def _test_cell_source(path: Path, question: str) -> str | None:
 
 
 def _strip_hidden(source: str) -> str:
-    kept, hidden = [], False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            hidden = True
-        elif END_HIDDEN in line:
-            hidden = False
-        elif not hidden:
-            kept.append(line)
-    return "\n".join(kept)
+    return "\n".join(split_hidden(source)[0])
 
 
 def _caller_namespace() -> dict[str, Any]:
