@@ -1,4 +1,6 @@
-"""Fixtures for the lesson tests: the catalog, and a kernel environment with the network cut off."""
+"""Fixtures for the lesson tests: a kernel environment with the network cut off, every lesson executed.
+
+The lessons in a browser (Voila + Chromium) are tested with the publishing tests, on their server."""
 from __future__ import annotations
 
 import os
@@ -94,75 +96,3 @@ def executed_lessons(run_notebook):
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(names, pool.map(execute, names)))
-
-
-# ------------------------------------------------------------------ Voila + headless Chromium
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def voila_courses(tmp_path_factory):
-    """`dangxiao serve` on the real courses/, no preheated kernels (each page opens its own)."""
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("voila") / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dangxiao", "serve", "--no-browser", "--port", str(port), "--pool-size", "0",
-             "--courses", str(COURSES)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dangxiao serve did not start:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(url + "/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        yield url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def chromium_page():
-    """A headless Chromium page that refuses every request not for 127.0.0.1 and records page errors."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} 不存在 / chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.external_requests, page.errors = [], []
-
-        def route(request_route):
-            if request_route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                request_route.continue_()
-            else:
-                page.external_requests.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        yield page
-        browser.close()

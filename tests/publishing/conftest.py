@@ -219,7 +219,7 @@ def recorded_page(browser, request):
             external.append(url)
             route.abort()
 
-    page.route("**/*", route)
+    context.route("**/*", route)  # the context, so pages a lesson opens (links, popups) are covered too
     page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
     page.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)
     yield RecordedPage(page, external, errors)
