@@ -177,15 +177,25 @@ def project_server(tmp_path_factory):
 # --- browser ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """The one Playwright of the session (its sync API allows one per thread): launch browsers from it."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launch_chromium(playwright_driver, env: dict[str, str] | None = None):
+    return playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = launch_chromium(playwright_driver)
+    yield browser
+    browser.close()
 
 
 @dataclass
@@ -244,5 +254,6 @@ def support():
         get = staticmethod(http_get)
         server = Server
         notebook = staticmethod(write_notebook)
+        launch = staticmethod(launch_chromium)
 
     return Support

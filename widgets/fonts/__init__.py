@@ -1,4 +1,4 @@
-"""The Chinese font charts use, shipped inside the package (SIL OFL 1.1, see OFL.txt).
+"""The Chinese font charts and pages use, shipped inside the package (SIL OFL 1.1, see OFL.txt beside it).
 
 `use_cjk_font()` registers the bundled Noto Sans CJK SC subset with matplotlib by path and puts it first
 in `font.sans-serif`, so Chinese labels render on a machine with no CJK system font and matplotlib's
@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dangxiao
+
 __all__ = ["FONT_PATH", "FONT_FAMILY", "use_cjk_font"]
 
-FONT_PATH = Path(__file__).resolve().parent / "NotoSansCJKsc-Regular-subset.otf"
+# One copy for charts and pages: Voila serves a template's files only from the template's own static
+# folder (and refuses links leading out of it), so the font lives there. `dangxiao.__file__` rather than
+# this file's path, because an editable install maps widgets/ from outside the `dangxiao` folder.
+FONT_PATH = (Path(dangxiao.__file__).resolve().parent / "publishing" / "templates" / "voila" / "templates"
+             / "dangxiao" / "static" / "fonts" / "NotoSansCJKsc-Regular-subset.otf")
 FONT_FAMILY = "Noto Sans CJK SC Subset"
 
 

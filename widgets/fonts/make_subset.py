@@ -6,7 +6,8 @@ Takes the Simplified Chinese face of Noto Sans CJK (SIL Open Font License 1.1; D
 fonts-noto-cjk), keeps GB2312 levels 1 and 2, ASCII, general/CJK punctuation, full-width forms and every
 character found in the project's datasets and seed articles, renames the family (a Modified Version
 must not use the Reserved Font Name "Source"; we also avoid clashing with an installed full Noto), and
-writes `NotoSansCJKsc-Regular-subset.otf` and `OFL.txt` next to this script. Needs fontTools (a
+writes `NotoSansCJKsc-Regular-subset.otf` and `OFL.txt` where `FONT_PATH` says (the Voila template's
+static folder, which serves it to browsers). Needs fontTools (a
 matplotlib dependency).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DEFAULT_SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 DEBIAN_COPYRIGHT = Path("/usr/share/doc/fonts-noto-cjk/copyright")
-OUTPUT = HERE / "NotoSansCJKsc-Regular-subset.otf"
+OUTPUT = ROOT / "dangxiao" / "publishing" / "templates" / "voila" / "templates" / "dangxiao" / "static" / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
 FAMILY = "Noto Sans CJK SC Subset"
 POSTSCRIPT = "NotoSansCJKsc-Subset-Regular"
 
@@ -109,7 +110,7 @@ def main(source: Path) -> None:
     license_text = license_text.split("\nLicense: ", 1)[0]
     license_text = "\n".join(line[1:] if line.startswith(" ") else line for line in license_text.splitlines())
     license_text = "\n".join("" if line == "." else line for line in license_text.splitlines())
-    (HERE / "OFL.txt").write_text(
+    (OUTPUT.parent / "OFL.txt").write_text(
         f"{copyright_line}\n"
         f"This file set is a Modified Version (subset, renamed \"{FAMILY}\") of Noto Sans CJK SC,\n"
         f"made by widgets/fonts/make_subset.py from the Debian package fonts-noto-cjk.\n\n"
