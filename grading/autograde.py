@@ -57,8 +57,9 @@ Not defended (stock nbgrader defends none of these either; a container or VM is 
 * when NOT run as root, the kernel runs as the grader's user: the working copy is still outside the
   course and limits still apply, but file permissions cannot stop it reading the course, and a
   process that leaves the kernel's process group (setsid) can outlive grading;
-* two grading runs at once on courses in the same git work tree: each restores the `.git` mode it
-  found, so the later one may leave it without "other" bits (harmless for root, worth knowing).
+* two grading runs at once on different courses in the same git work tree: each restores the `.git`
+  mode it found, so the later one may leave it without "other" bits (harmless for root, worth
+  knowing). Runs on the same course wait for each other (`course_lock`).
 """
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ from .sandbox import (
     SandboxKernelManager,
     SandboxLimits,
     UidPool,
+    course_lock,
     make_sandbox_parent,
     protect_course,
     running_as_root,
@@ -562,6 +564,10 @@ class GradingRun:
             self._report(result, done, total)
         if not students:
             return results
+        with course_lock(self.options.course):
+            return self._grade_all(students, results, total)
+
+    def _grade_all(self, students: list[str], results: list[SubmissionResult], total: int) -> list[SubmissionResult]:
         protect = protect_course(self.options.course) if self.sandboxed_uid else contextlib.nullcontext()
         sandbox_parent = make_sandbox_parent()
         uids = UidPool(self.options.jobs, base=self.options.uid_base) if self.sandboxed_uid else None

@@ -27,6 +27,7 @@ What this does NOT defend against is documented in `dangxiao.grading.autograde` 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import shutil
@@ -485,6 +486,39 @@ def protect_course(course_root: Path) -> Iterator[list[Path]]:
         for target, mode in saved:
             with contextlib.suppress(OSError):
                 os.chmod(target, mode)
+
+
+@contextlib.contextmanager
+def course_lock(course_root: Path) -> Iterator[None]:
+    """One grading run per course at a time, whatever the assignment.
+
+    `protect_course` restores the modes it found when its run ends: with two runs at once, the first
+    to finish would reopen the course while the second still runs trainee code. A second run waits
+    (saying so) for the first. The lock file is keyed by the course's real path, outside the course.
+    """
+    import fcntl
+    import hashlib
+
+    key = hashlib.sha256(str(course_root.resolve()).encode("utf-8")).hexdigest()[:16]
+    path = UidPool.LOCK_DIR / f"dangxiao-course-{key}.lock"
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except PermissionError:  # created by another account: that account's runs cannot be waited for
+        logging.getLogger("dangxiao.autograde").warning(
+            "%s: 无法加锁，未与其他账户的评分互斥 / cannot lock: runs by another account are not excluded", path)
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logging.getLogger("dangxiao.autograde").warning(
+                "%s: 另一个评分任务正在处理本课程，等待它结束…… / another grading run is using this course; waiting",
+                course_root)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def _enclosing_git_dir(path: Path) -> Path | None:
