@@ -16,6 +16,7 @@ dangxiao: `dangxiao serve --pool-size P --preheat <lesson>` started ahead of the
 time to pre-render (as it is before a class starts), then the same burst.
 
 Run by hand, never in the test suite: the figures depend on the machine and on what else runs on it.
+Needs the `bench` extra (`.venv/bin/pip install -e '.[bench]'`).
 """
 from __future__ import annotations
 
