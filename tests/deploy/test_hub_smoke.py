@@ -199,6 +199,13 @@ def test_trainee_server_has_lab_voila_and_limits(centre_hub, graded):
     page = render_lesson(trainee, f"{base}voila/render/lessons/m0_start.ipynb")
     assert "<title>m0_start</title>" in page  # rendered by Voila from ~/lessons (content: the browser test)
     assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page  # the offline template
+    # Chinese for a browser without a CJK font: the page asks the trainee's own server for the font
+    from dangxiao.widgets.fonts import FONT_PATH
+
+    font = f"{base}voila/templates/dangxiao/static/fonts/{FONT_PATH.name}"
+    assert f'url("{font}")' in page
+    served = trainee.api("GET", font)
+    assert served.status_code == 200 and served.content == FONT_PATH.read_bytes()
     # the formgrader runs as the course's service, never inside a trainee's server
     assert trainee.api("GET", f"{base}formgrader/api/status").status_code == 404
     limits = trainee.execute(base, "import os\nprint(os.environ.get('MEM_LIMIT'), os.environ.get('CPU_LIMIT'))")
