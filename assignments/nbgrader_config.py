@@ -49,7 +49,8 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # ... and must work offline: nbgrader's feedback template loads MathJax from a CDN; this one
-# (dangxiao/grading/templates/feedback_offline) is the same page without it.
+# (an overlay in dangxiao/grading/templates/feedback/) is the same page without it; the formgrader's
+# "Generate Feedback" button uses it too.
 from dangxiao.grading.feedback import offline_template_config  # noqa: E402
 
 c.merge(offline_template_config())

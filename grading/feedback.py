@@ -7,8 +7,8 @@ code as nbgrader's `ClearHiddenTests`, and replaces the cell's error output, who
 quote the hidden assertion (the answer key), with the error's message and a short Chinese note.
 Points stay as graded.
 
-The page template (`templates/feedback_offline`) is nbgrader's feedback page without the CDN
-MathJax, so a trainee can open it offline.
+The page is nbgrader's feedback page without the CDN MathJax (the overlay `templates/feedback/`),
+so a trainee can open it offline, whichever way it was generated.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .hidden_tests import BEGIN, END, split_hidden
 
 __all__ = [
     "ClearHiddenTestsFromFeedback", "HIDDEN_FAILURE_NOTE", "feedback_config", "hidden_test_lines",
-    "hidden_lines", "page_text", "leaked_feedback", "offline_template_config", "generate_feedback",
+    "hidden_lines", "page_text", "leaked_feedback", "offline_template_config",
 ]
 
 HIDDEN_FAILURE_NOTE = "本单元含隐藏测试：只显示错误信息，不显示测试代码。/ This cell has hidden tests: only the error message is shown."
@@ -60,22 +60,23 @@ def _without_traceback(output: NotebookNode, note: str) -> NotebookNode:
 
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-OFFLINE_TEMPLATE = "feedback_offline"
 
 
 def offline_template_config() -> Config:
     """HTMLExporter settings for nbgrader's feedback page without the CDN MathJax.
 
-    `feedback_offline` (in `templates/`) extends nbgrader's `feedback` template and shadows
-    nbconvert's `mathjax.html.j2`. nbgrader's own template folder must stay on the search path
-    (GenerateFeedback only adds it when `extra_template_basedirs` is not configured).
+    `templates/feedback/` is an overlay of nbgrader's `feedback` template: a folder of the same name
+    searched first, holding only `mathjax.html.j2`, which shadows nbconvert's CDN one. Keeping the
+    name `feedback` matters: the formgrader's "Generate Feedback" (`NbGraderAPI.generate_feedback`)
+    forces `template_name = 'feedback'`, and so gets the offline page too. nbgrader's own template
+    folder must stay on the search path (GenerateFeedback only adds it when `extra_template_basedirs`
+    is not configured).
     """
     import nbgrader
 
     nbgrader_templates = Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"
     extra = Config()
-    extra.HTMLExporter.template_name = OFFLINE_TEMPLATE
-    extra.HTMLExporter.template_file = f"{OFFLINE_TEMPLATE}.html.j2"
+    extra.HTMLExporter.template_name = "feedback"
     extra.HTMLExporter.extra_template_basedirs = [str(TEMPLATES_DIR), str(nbgrader_templates)]
     return extra
 
@@ -99,24 +100,6 @@ def feedback_config(config: Config) -> Config:
     extra = offline_template_config()
     extra.GenerateFeedback.preprocessors = names
     return extra
-
-
-def generate_feedback(api, assignment_id: str, student_id: str | None = None) -> dict:
-    """nbgrader's GenerateFeedback through the API's coursedir, keeping our template.
-
-    `NbGraderAPI.generate_feedback` forces `template_name = 'feedback'` (the CDN MathJax one), so
-    this does the same few steps without that override.
-    """
-    from nbgrader.converters import GenerateFeedback
-    from nbgrader.utils import capture_log, temp_attrs
-
-    attrs = {"assignment_id": assignment_id}
-    if student_id is not None:
-        attrs["student_id"] = student_id
-    with temp_attrs(api.coursedir, **attrs):
-        app = GenerateFeedback(coursedir=api.coursedir, parent=api)
-        app.force = True
-        return capture_log(app)
 
 
 def _dotted(item) -> str:

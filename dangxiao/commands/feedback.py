@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dangxiao.grading.course import check_result, course_api, course_info, find_course, load_course_config
-    from dangxiao.grading.feedback import feedback_config, generate_feedback, hidden_test_lines, leaked_feedback
+    from dangxiao.grading.feedback import feedback_config, hidden_test_lines, leaked_feedback
 
     course = find_course(args.course)
     assignment = args.assignment
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     api = course_api(course, feedback_config(config))
     title = course_info(config).assignment_title(assignment)
 
-    check_result(generate_feedback(api, assignment, args.student),
+    check_result(api.generate_feedback(assignment, args.student, force=True),
                  f"{course / 'feedback'}: 生成反馈失败 / generate_feedback failed")
 
     pages = sorted(course.glob(f"feedback/{args.student or '*'}/{assignment}/*.html"))

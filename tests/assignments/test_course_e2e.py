@@ -138,3 +138,20 @@ def test_feedback_page_in_chromium_is_offline_and_hides_hidden_tests(graded_cour
     assert HIDDEN_FAILURE_NOTE in text
     for line in kit.hidden_test_lines(course, "a01"):
         assert line not in text
+
+
+def test_formgrader_generate_feedback_is_offline_and_hides_hidden_tests(graded_course, kit):
+    """The formgrader's "Generate Feedback" calls `NbGraderAPI.generate_feedback`, which forces
+    nbgrader's `feedback` template: with the course's config alone, the page is still offline."""
+    from dangxiao.grading.course import course_api
+
+    course, _, _, _ = graded_course
+    result = course_api(course).generate_feedback("a01", "partly")
+    assert result["success"], result
+    (page,) = course.glob("feedback/partly/a01/*.html")
+    html = page.read_text(encoding="utf-8")
+    assert "MathJax" in html and "MathJax 未加载" in html  # our mathjax.html.j2, not nbconvert's CDN one
+    assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
+    assert HIDDEN_FAILURE_NOTE in page_text(page)
+    for line in kit.hidden_test_lines(course, "a01"):
+        assert line not in page_text(page)
