@@ -280,26 +280,29 @@ def flagged_rows(summary, limits: dict[str, float]):
 def flag_explorer(summary):
     """Sliders for the three limits and the flagged rows of `summary` (模拟数据), updated as they move."""
     import ipywidgets as widgets
-    from IPython.display import display
 
     sliders = {}
     for column, label, _, (low, high), default, step in FLAG_RULES:
         sliders[column] = widgets.FloatSlider(
             value=default, min=low, max=high, step=step, description=label, readout_format=".2f",
             style={"description_width": "initial"}, layout=widgets.Layout(width="460px"))
-    output = widgets.Output()
+    # The table is an HTML widget's value, not what an Output widget displays. While Voila runs a lesson,
+    # an Output widget makes the server send comm messages to the busy kernel on the channel where it
+    # awaits the cell's reply; the one lesson that did so stalled at that cell in CI (like voila #1428).
+    table = widgets.HTML()
 
     def refresh(change=None):
         limits = {column: slider.value for column, slider in sliders.items()}
         rows = flagged_rows(summary, limits)
-        output.clear_output(wait=True)
-        with output:
-            display(simulated(rows, f"需要关注的行：共 {len(rows)} 行", percent=["办结率"]))
+        styled = simulated(rows, f"需要关注的行：共 {len(rows)} 行", percent=["办结率"])
+        # Lab's table look, left-aligned as tables are in an output area.
+        styled = styled.set_table_attributes('style="margin-left: 0"')
+        table.value = f'<div class="jp-RenderedHTMLCommon">{styled.to_html()}</div>'
 
     for slider in sliders.values():
         slider.observe(refresh, names="value")
     refresh()
-    return widgets.VBox([*sliders.values(), output])
+    return widgets.VBox([*sliders.values(), table])
 
 
 # ---------------------------------------------------------------- checking the courses
@@ -309,6 +312,9 @@ QUOTED = re.compile(r"“([^“”]+)”")
 SPEECH = re.compile(r"(指出|强调|说|说道|所说|提出|要求|叮嘱|写道|表示|称赞|称)[：:，,]?\s*$")
 SHOW_QUOTE_CALL = re.compile(r"show_quote\(\s*['\"]([^'\"]+)['\"]\s*\)")
 LESSON_HEADER_CALL = re.compile(r"lesson_header\(\s*['\"]([^'\"]+)['\"]\s*\)")
+# Widgets that display into an Output widget while the lesson runs: Voila's server then messages the busy
+# kernel mid-cell, and a lesson page stalled on exactly that (see flag_explorer).
+OUTPUT_WIDGET_USE = re.compile(r"\b(Output|interactive_output|interactive|interact|interact_manual)\s*\(|@interact")
 
 
 def quoted_spans(text: str) -> list[tuple[str, bool]]:
@@ -426,6 +432,9 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
         problems.append(f"{path}: 缺少思考题控件 / missing a Reflection widget")
     if "store=" in code:
         problems.append(f"{path}: 课程页面不保存答案，请去掉 store= / lessons use no answer store")
+    if OUTPUT_WIDGET_USE.search(code):
+        problems.append(f"{path}: 课程中不要用 Output 控件或 interact（Voila 页面会卡住），改为更新 HTML 控件的 value"
+                        f" / no Output widget or interact in lessons (Voila pages stall): set an HTML widget's value")
     for quote_id in SHOW_QUOTE_CALL.findall(code):
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")

@@ -43,6 +43,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="每隔 S 秒检查一次空闲内核 / how often to look for idle kernels (default 60)",
     )
     parser.add_argument(
+        "--cell-timeout", type=int, default=120, metavar="S",
+        help="课程中一段代码最多运行 S 秒，超时则页面显示提示 / a lesson cell may run S seconds, then the "
+        "page says it timed out (default 120; 0 = no limit)",
+    )
+    parser.add_argument(
         "--show-tracebacks", action="store_true",
         help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
     )
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         max_kernels=args.max_kernels,
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
+        cell_timeout=args.cell_timeout,
         show_tracebacks=args.show_tracebacks,
     )
     settings.validate()

@@ -17,6 +17,7 @@ __all__ = [
     "TEMPLATE_DATA_DIR",
     "KERNEL_MEMORY_MB",
     "default_max_kernels",
+    "lesson_executor_config",
     "voila_config",
 ]
 
@@ -57,6 +58,7 @@ class ServeSettings:
     max_kernels: int = 0  # 0 = default_max_kernels()
     cull_idle_timeout: int = 600
     cull_interval: int = 60
+    cell_timeout: int = 120  # seconds; 0 = wait for ever
     fill_delay: float = 5.0
     show_tracebacks: bool = False
     base_url: str = "/"
@@ -64,7 +66,7 @@ class ServeSettings:
     def validate(self) -> None:
         if not (0 < self.port < 65536):
             raise DangxiaoError(f"--port {self.port}: 端口须在 1–65535 / port must be 1–65535")
-        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval"):
+        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout"):
             if getattr(self, name) < 0:
                 raise DangxiaoError(f"--{name.replace('_', '-')}: 不能为负数 / must not be negative")
         if self.max_kernels and self.max_kernels < self.pool_size:
@@ -80,6 +82,20 @@ class ServeSettings:
         if not self.preheat:
             return [lesson.notebook for lesson in catalog.lessons]
         return [catalog.lesson(lesson_id).notebook for lesson_id in self.preheat]
+
+
+def lesson_executor_config(cell_timeout: int) -> Config:
+    """How Voila runs a lesson's cells. A cell that takes longer than `cell_timeout` seconds ends the page
+    with a message a trainee can act on; without a limit a stalled kernel leaves an endless spinner."""
+    c = Config()
+    c.VoilaExecutor.timeout = cell_timeout or None
+    c.VoilaExecutor.cell_timeout_instruction = (
+        "这一段运行超时，页面到此为止。请刷新页面重试；如果再次出现，请告诉培训中心的管理员。"
+        " / This part of the lesson took too long: reload the page, and tell the administrator if it recurs.")
+    c.VoilaExecutor.cell_error_instruction = (
+        "这一段出错了，请告诉培训中心的管理员（管理员可加 --show-tracebacks 查看详情）。"
+        " / This part of the lesson failed: tell the administrator (who can see details with --show-tracebacks).")
+    return c
 
 
 def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
@@ -109,6 +125,7 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     vc.file_allowlist = list(FILE_ALLOWLIST)
     vc.file_denylist = list(FILE_DENYLIST)
     vc.multi_kernel_manager_class = "dangxiao.publishing.kernels.CappedKernelManager"
+    c.merge(lesson_executor_config(settings.cell_timeout))
 
     vc.preheat_kernel = settings.pool_size > 0
     vc.default_pool_size = 0  # only catalog lessons get a pool (kernel_pools_config below)

@@ -234,7 +234,7 @@ def test_check_courses_reports_each_kind_of_problem(tmp_path):
         "title: 测试\nmodules:\n  - id: m9\n    title: 测试模块\n    lessons:\n"
         "      - {id: m9-l1, title: 坏课, notebook: bad.ipynb, minutes: 10}\n"
         "      - {id: m9-l2, title: 缺课, notebook: gone.ipynb, minutes: 10}\n", encoding="utf-8")
-    cell = nbformat.v4.new_code_cell("print(1)", execution_count=1,
+    cell = nbformat.v4.new_code_cell("import ipywidgets as w\nout = w.Output()", execution_count=1,
                                      outputs=[nbformat.v4.new_output("stream", text="1\n")])
     fake = nbformat.v4.new_markdown_cell("# 坏课\n习近平总书记指出：“这是一句资料里没有的话。”")
     nbformat.write(nbformat.v4.new_notebook(cells=[fake, cell]), tmp_path / "bad.ipynb")
@@ -243,7 +243,8 @@ def test_check_courses_reports_each_kind_of_problem(tmp_path):
     (tmp_path / "scenarios" / "made_up.yaml").write_text("intro: 文章提出了“三个一律清零”的做法。\n", encoding="utf-8")
     report = "\n".join(check_courses(tmp_path))
     expected = ["gone.ipynb: 目录中列出但文件不存在", "stray.ipynb: 未列入", "含有输出", "缺少“学习目标”",
-                "lesson_header('m9-l1')", "缺少自测题", "缺少思考题控件", "这是一句资料里没有的话"]
+                "lesson_header('m9-l1')", "缺少自测题", "缺少思考题控件", "这是一句资料里没有的话",
+                "不要用 Output 控件"]
     if normalised_sources() is not None:  # wording in quotation marks is looked up in the articles
         expected.append("made_up.yaml: 引号内的提法不见于资料")
     for text in expected:
@@ -272,6 +273,24 @@ def test_flagged_rows_names_the_broken_limits():
     assert list(flagged["关注原因"]) == ["中位时长_小时；平均满意度", "办结率"]
     with pytest.raises(DangxiaoError, match="办结率"):
         flagged_rows(summary.drop(columns="办结率"), {"办结率": 0.9})
+
+
+def test_flag_explorer_rewrites_its_table_as_a_slider_moves_without_an_output_widget():
+    import ipywidgets as widgets
+
+    from dangxiao.lessons import flag_explorer
+
+    summary = pd.DataFrame(
+        {"件数": [40, 30], "中位时长_小时": [20.0, 20.0], "办结率": [0.95, 0.99], "平均满意度": [2.5, 3.5]},
+        index=pd.MultiIndex.from_tuples([("甲区", "物业管理"), ("乙区", "噪音扰民")]))
+    box = flag_explorer(summary)
+    # An Output widget would have Voila's server message the kernel while the lesson runs (see the code).
+    assert not any(isinstance(child, widgets.Output) for child in box.children)
+    sliders, table = box.children[:-1], box.children[-1]
+    assert "需要关注的行：共 1 行" in table.value and "模拟数据" in table.value and "甲区" in table.value
+    satisfaction = next(slider for slider in sliders if "满意度" in slider.description)
+    satisfaction.value = 4.0
+    assert "需要关注的行：共 2 行" in table.value and "乙区" in table.value
 
 
 def test_explore_shows_the_card_of_the_pressed_button():

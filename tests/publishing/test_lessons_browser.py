@@ -150,6 +150,31 @@ def test_error_page_is_chinese_and_local(fixture_server, recorded_page):
     assert recorded_page.external_requests == []
 
 
+def test_a_stalled_cell_ends_the_page_with_a_chinese_message(recorded_page, support, tmp_path):
+    """A cell that never finishes (a kernel stuck for whatever reason) gives the trainee a message after
+    --cell-timeout seconds, not a spinner for ever."""
+    courses = tmp_path / "courses"
+    support.notebook(courses / "stalled.ipynb", [
+        ("code", "print('卡住之前的一段')"),
+        ("code", "import time\ntime.sleep(600)"),
+        ("code", "print('卡住之后的一段')"),
+    ])
+    (courses / "catalog.yaml").write_text(
+        "title: 测试\nmodules:\n  - id: s1\n    title: 模块\n    lessons:\n"
+        "      - {id: s1-stalled, title: 卡住的课, notebook: stalled.ipynb, minutes: 5}\n", encoding="utf-8")
+    server = support.server(courses, ["--pool-size", "0", "--cell-timeout", "15"]).start()
+    try:
+        page = recorded_page.page
+        page.goto(server.url + lesson_url("/", "stalled.ipynb"), wait_until="commit")
+        page.get_by_text("这一段运行超时").wait_for(timeout=WIDGET_TIMEOUT_MS)
+        assert page.get_by_text("卡住之前的一段").is_visible()
+        assert page.get_by_text("卡住之后的一段").count() == 0
+        assert page.locator("#loading").count() == 0  # the spinner is gone
+        assert recorded_page.external_requests == []
+    finally:
+        server.stop()
+
+
 def test_closing_the_tab_frees_its_kernel(fixture_server, browser):
     """Voila's beforeunload beacon is refused by stock Voila (no _xsrf cookie, voila #1458); here the
     kernel goes as soon as the trainee closes the tab."""

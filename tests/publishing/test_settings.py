@@ -54,6 +54,15 @@ def test_culling_settings_reach_the_kernel_manager(catalog):
     assert config.MappingKernelManager.cull_interval == 30
 
 
+def test_a_lesson_cell_has_a_time_limit_and_the_messages_are_chinese(catalog):
+    config = voila_config(ServeSettings(courses=catalog.root), catalog)
+    assert config.VoilaExecutor.timeout == 120
+    assert "超时" in config.VoilaExecutor.cell_timeout_instruction
+    assert "管理员" in config.VoilaExecutor.cell_error_instruction
+    unlimited = voila_config(ServeSettings(courses=catalog.root, cell_timeout=0), catalog)
+    assert unlimited.VoilaExecutor.timeout is None
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [
@@ -61,6 +70,7 @@ def test_culling_settings_reach_the_kernel_manager(catalog):
         ({"pool_size": -1}, "--pool-size"),
         ({"max_kernels": 5, "pool_size": 10}, "--max-kernels 5"),
         ({"cull_idle_timeout": -5}, "--cull-idle-timeout"),
+        ({"cell_timeout": -1}, "--cell-timeout"),
     ],
 )
 def test_bad_settings_are_one_line_errors(catalog, changes, message):

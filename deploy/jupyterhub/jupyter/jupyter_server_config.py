@@ -5,6 +5,8 @@ server this is: "user" (trainee), "instructor", or "formgrader" (a course's grad
 """
 import os
 
+from dangxiao.publishing.settings import lesson_executor_config
+
 c = get_config()  # noqa: F821
 
 role = os.environ.get("DANGXIAO_SERVER_ROLE", "user")
@@ -31,6 +33,8 @@ c.MappingKernelManager.cull_connected = False
 # lab template links Font Awesome from a CDN (Voila #539), which an intranet cannot reach.
 if os.environ.get("JUPYTER_PATH"):
     c.VoilaConfiguration.template = "dangxiao"
+# A stalled lesson cell ends the page with a message after 120 s, as under `dangxiao serve`.
+c.merge(lesson_executor_config(120))
 c.VoilaConfiguration.extension_denylist = [
     "@jupyter/nbgrader",
     "@jupyter-notebook/lab-extension",
