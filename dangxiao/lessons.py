@@ -286,9 +286,9 @@ def flag_explorer(summary):
         sliders[column] = widgets.FloatSlider(
             value=default, min=low, max=high, step=step, description=label, readout_format=".2f",
             style={"description_width": "initial"}, layout=widgets.Layout(width="460px"))
-    # The table is an HTML widget's value, not what an Output widget displays. While Voila runs a lesson,
-    # an Output widget makes the server send comm messages to the busy kernel on the channel where it
-    # awaits the cell's reply; the one lesson that did so stalled at that cell in CI (like voila #1428).
+    # The table is an HTML widget's value, not what an Output widget displays: under Voila 0.5 a cell that
+    # displays into an Output widget now and then never finishes (voila #1428). This lesson stalled so in
+    # CI; a notebook doing only that stalled in 8 of 120 concurrent loads here, its HTML twin in none.
     table = widgets.HTML()
 
     def refresh(change=None):
@@ -312,8 +312,8 @@ QUOTED = re.compile(r"“([^“”]+)”")
 SPEECH = re.compile(r"(指出|强调|说|说道|所说|提出|要求|叮嘱|写道|表示|称赞|称)[：:，,]?\s*$")
 SHOW_QUOTE_CALL = re.compile(r"show_quote\(\s*['\"]([^'\"]+)['\"]\s*\)")
 LESSON_HEADER_CALL = re.compile(r"lesson_header\(\s*['\"]([^'\"]+)['\"]\s*\)")
-# Widgets that display into an Output widget while the lesson runs: Voila's server then messages the busy
-# kernel mid-cell, and a lesson page stalled on exactly that (see flag_explorer).
+# Widgets that display into an Output widget while the lesson runs, which can stall a Voila page (see
+# flag_explorer).
 OUTPUT_WIDGET_USE = re.compile(r"\b(Output|interactive_output|interactive|interact|interact_manual)\s*\(|@interact")
 
 
@@ -434,7 +434,7 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
         problems.append(f"{path}: 课程页面不保存答案，请去掉 store= / lessons use no answer store")
     if OUTPUT_WIDGET_USE.search(code):
         problems.append(f"{path}: 课程中不要用 Output 控件或 interact（Voila 页面会卡住），改为更新 HTML 控件的 value"
-                        f" / no Output widget or interact in lessons (Voila pages stall): set an HTML widget's value")
+                        f" / no Output widget or interact in lessons (Voila pages can stall): set an HTML widget's value")
     for quote_id in SHOW_QUOTE_CALL.findall(code):
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")

@@ -284,7 +284,7 @@ def test_flag_explorer_rewrites_its_table_as_a_slider_moves_without_an_output_wi
         {"件数": [40, 30], "中位时长_小时": [20.0, 20.0], "办结率": [0.95, 0.99], "平均满意度": [2.5, 3.5]},
         index=pd.MultiIndex.from_tuples([("甲区", "物业管理"), ("乙区", "噪音扰民")]))
     box = flag_explorer(summary)
-    # An Output widget would have Voila's server message the kernel while the lesson runs (see the code).
+    # A cell displaying into an Output widget can stall a Voila page (see flag_explorer).
     assert not any(isinstance(child, widgets.Output) for child in box.children)
     sliders, table = box.children[:-1], box.children[-1]
     assert "需要关注的行：共 1 行" in table.value and "模拟数据" in table.value and "甲区" in table.value
