@@ -433,7 +433,7 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
     if "store=" in code:
         problems.append(f"{path}: 课程页面不保存答案，请去掉 store= / lessons use no answer store")
     if OUTPUT_WIDGET_USE.search(code):
-        problems.append(f"{path}: 课程中不要用 Output 控件或 interact（Voila 页面会卡住），改为更新 HTML 控件的 value"
+        problems.append(f"{path}: 课程中不要用 Output 控件或 interact（Voila 页面可能卡住），改为更新 HTML 控件的 value"
                         f" / no Output widget or interact in lessons (Voila pages can stall): set an HTML widget's value")
     for quote_id in SHOW_QUOTE_CALL.findall(code):
         if quotation_ids and quote_id not in quotation_ids:
