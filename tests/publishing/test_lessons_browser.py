@@ -91,9 +91,12 @@ def test_catalog_lesson_renders_its_widgets(project_server, recorded_page, lesso
     widgets = page.locator(".jupyter-widgets")
     assert widgets.count() > 0 and widgets.first.is_visible()
     assert page.locator(".jp-InputArea-editor, .jp-CodeMirrorEditor").count() == 0, "lesson sources must be stripped"
+    # Every lesson ends with its self-check quiz: seeing one means the page ran to the end, not that a cell
+    # stopped it with the time-limit or error message (which would still leave earlier widgets on view).
+    assert page.get_by_text(re.compile("这一段运行超时|这一段出错了")).count() == 0
     quizzes = page.locator(".dangxiao-quiz")
-    if quizzes.count():
-        assert answer_quiz(page, quizzes.first).strip()
+    assert quizzes.count() > 0, "the lesson's self-check quiz is missing"
+    assert answer_quiz(page, quizzes.first).strip()
     assert recorded_page.external_requests == []
     assert recorded_page.errors == []
 
