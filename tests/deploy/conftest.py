@@ -251,6 +251,16 @@ def _wait_for(check, timeout: float, what: str, hub: Hub, process=None):
     pytest.fail(f"timed out waiting for {what}:\n{hub.log_tail()}")
 
 
+def _kill_all(processes: list[psutil.Process]) -> None:
+    """Kill each process still there and wait for them (10 s at most)."""
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
 def _teardown(hub: Hub, process) -> None:
     import pwd
 
@@ -267,12 +277,7 @@ def _teardown(hub: Hub, process) -> None:
             process.kill()
             process.wait(timeout=30)
     # whatever the hub did not stop in time (a service, the culler): the hub's children, by pid
-    for child in children:
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(children, timeout=10)
+    _kill_all(children)
     # The proxy outlives a hub that crashed while starting: stop it by the pid the hub recorded.
     proxy_pid = hub.root / "hub" / "jupyterhub-proxy.pid"
     if proxy_pid.exists():
@@ -290,13 +295,7 @@ def _teardown(hub: Hub, process) -> None:
         except KeyError:
             pass
     # Anything still running as a test account (a kernel orphaned by a crash) was started by this test.
-    leftovers = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
-    for proc in leftovers:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(leftovers, timeout=10)
+    _kill_all([p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids])
     for name in hub.roster.values():
         subprocess.run(["userdel", "--remove", name], capture_output=True)
     shutil.rmtree(hub.root, ignore_errors=True)
