@@ -36,3 +36,10 @@ def datasets_dir() -> Path:
     import dangxiao.datasets
 
     return Path(dangxiao.datasets.__file__).resolve().parent
+
+
+def data_dir() -> Path:
+    """Where the site keeps what it records (the SQLite record store, account sheets): `$DANGXIAO_DATA`,
+    else `data/` in the checkout. Not under `courses/`, which Voila serves."""
+    env = os.environ.get("DANGXIAO_DATA")
+    return Path(env).resolve() if env else project_root() / "data"
