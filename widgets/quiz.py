@@ -24,6 +24,7 @@ import traitlets
 from dangxiao.questions import ID_PATTERN, QUESTION_TYPES, Question, QuestionBankError, get_question, parse_question
 
 from ._datasets import source_title
+from .events import lesson_recorder
 from .store import AnswerStore
 
 __all__ = ["Quiz", "QuizGroup"]
@@ -343,13 +344,18 @@ class Quiz(widgets.VBox):
         if self.store is not None:
             self.store.set(self.spec.id, response)
         question = self.spec.question
+        recorder = lesson_recorder()
         if question is None:
             self.correct = None
             self.feedback = RECORDED + ("（已保存，重启后仍在）" if self.store is not None else "")
             self._show(self.feedback, "note")
             self.submitted = True
+            if recorder is not None:
+                recorder.quiz_attempt(self.spec.id, response, None)
             return None
         correct = question.is_correct(response)
+        if recorder is not None:
+            recorder.quiz_attempt(self.spec.id, response, correct)
         lines = ["✔ 回答正确！" if correct else "✘ 回答有误。"]
         if self.reveal and not correct:
             lines.append(f"正确答案：{format_answer(question)}")

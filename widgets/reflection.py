@@ -8,6 +8,7 @@ import traitlets
 
 from dangxiao.questions import ID_PATTERN, QuestionBankError
 
+from .events import lesson_recorder
 from .quiz import rich_text
 from .store import AnswerStore
 
@@ -41,8 +42,29 @@ class Reflection(widgets.VBox):
         # Keep the box and the trait in step both ways; save on every change.
         traitlets.link((self.textarea, "value"), (self, "text"))
         self.observe(self._save, "text")
+        # On the published site the text is the trainee's learning record: what they wrote last time
+        # comes back when the page is handed to them.
+        self.recorder = lesson_recorder()
+        self._restoring = False
+        if self.recorder is not None:
+            self.recorder.when_restored(reflection_id, self._restore)
+
+    def _restore(self, saved) -> None:
+        if not isinstance(saved, str) or self.text:
+            return  # the trainee has already typed here: their new text wins
+        self._restoring = True
+        try:
+            self.text = saved
+        finally:
+            self._restoring = False
+        self._set_status(f"已载入你上次写下的文字（{len(saved)} 字）。")
 
     def _save(self, change) -> None:
+        if self.recorder is not None:
+            if not self._restoring:
+                self.recorder.note(self.reflection_id, change["new"])
+                self._set_status(f"已自动保存到学习记录（{len(change['new'])} 字）。")
+            return
         if self.store is None:
             self._set_status(f"已写 {len(change['new'])} 字（本页不保存，刷新后会清空）。")
             return

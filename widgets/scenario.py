@@ -37,6 +37,7 @@ from dangxiao.errors import DangxiaoError
 from dangxiao.questions import ID_PATTERN
 
 from ._datasets import source_title
+from .events import lesson_recorder
 from .store import AnswerStore
 
 __all__ = ["Scenario", "ScenarioError", "ScenarioScript", "load_scenario"]
@@ -214,9 +215,22 @@ class Scenario(widgets.VBox):
         super().__init__(children=[self.banner, self.title_html, self.story_html, self.choice_box], **kwargs)
         self.add_class("dangxiao-scenario")
         saved = store.get(f"{script.id}") if store is not None else None
+        self.recorder = None  # set below: the first restart is not a choice of the trainee's
         self.restart(save=False)
         if isinstance(saved, list):
             self._replay(saved)
+        self.recorder = lesson_recorder()
+        if self.recorder is not None:
+            self.recorder.when_restored(script.id, self._restore)
+
+    def _restore(self, saved) -> None:
+        if not isinstance(saved, list) or self.path:
+            return  # the trainee has already chosen on this page
+        recorder, self.recorder = self.recorder, None
+        try:
+            self._replay(saved)
+        finally:
+            self.recorder = recorder
 
     @classmethod
     def from_yaml(cls, path: Path | str, store: AnswerStore | None = None) -> "Scenario":
@@ -238,6 +252,8 @@ class Scenario(widgets.VBox):
         self._go(self.script.start)
         if save and self.store is not None:
             self.store.set(self.script.id, [])
+        if save and self.recorder is not None:
+            self.recorder.scenario(self.script.id, [])
 
     def choose(self, index: int) -> None:
         """Take choice `index` of the current node, as clicking its button does."""
@@ -250,6 +266,8 @@ class Scenario(widgets.VBox):
         self._go(choice.next)
         if self.store is not None:
             self.store.set(self.script.id, list(self.path))
+        if self.recorder is not None:
+            self.recorder.scenario(self.script.id, list(self.path))
 
     def _replay(self, indices: list) -> None:
         for index in indices:
@@ -259,10 +277,11 @@ class Scenario(widgets.VBox):
 
     def _choose_quietly(self, index: int) -> None:
         store, self.store = self.store, None
+        recorder, self.recorder = getattr(self, "recorder", None), None
         try:
             self.choose(index)
         finally:
-            self.store = store
+            self.store, self.recorder = store, recorder
 
     def _go(self, node_id: str) -> None:
         self.node_id = node_id

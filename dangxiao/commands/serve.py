@@ -48,6 +48,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "page says it timed out (default 120; 0 = no limit)",
     )
     parser.add_argument(
+        "--db", default=None, metavar="URL",
+        help="学习记录库（SQLAlchemy URL，如 postgresql://…）；库中有学员名单时需登录 / record store URL; "
+        "with a roster in it the site asks for sign-in (default: $DANGXIAO_DB, else data/records.sqlite)",
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="用示例账号试用登录后的站点（临时库，停止后作废）/ try the signed-in site with sample accounts "
+        "(a throw-away record store)",
+    )
+    parser.add_argument(
+        "--credit-rule", type=Path, default=None, metavar="YAML",
+        help="学时认定规则（格式见 dangxiao.credit_rule）/ the 学时 crediting rule shown in 我的学习",
+    )
+    parser.add_argument(
         "--show-tracebacks", action="store_true",
         help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
     )
@@ -72,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
         cull_interval=args.cull_interval,
         cell_timeout=args.cell_timeout,
         show_tracebacks=args.show_tracebacks,
+        db=args.db,
+        credit_rule=args.credit_rule,
+        demo=args.demo,
     )
     settings.validate()
     print(

@@ -6,6 +6,7 @@ from voila.app import Voila
 
 from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
 
+from dangxiao.publishing.records_handlers import MeAPIHandler, records_handlers
 from dangxiao.publishing.handlers import (
     FileHandler,
     GalleryHandler,
@@ -22,11 +23,19 @@ _DROPPED_SUFFIXES = ("/voila/tree", "/voila/api/contents", "/voila/render/(.*)")
 
 
 class DangxiaoVoila(Voila):
+    """`records` (a `RecordStore`, or None for an open site that records nothing) and `credit_rule` are
+    set by `dangxiao.publishing.serve` before `initialize`; handlers find them in the tornado settings."""
+
     name = "dangxiao-voila"
+    records = None
+    credit_rule = None
 
     def init_settings(self):
         settings = super().init_settings()
         settings["default_handler_class"] = NotFoundHandler
+        settings["dangxiao_records"] = self.records
+        settings["dangxiao_courses"] = self.root_dir
+        settings["dangxiao_credit_rule"] = self.credit_rule
         return settings
 
     def init_handlers(self):
@@ -40,6 +49,9 @@ class DangxiaoVoila(Voila):
             handlers.append(self._hardened(handler))
         common = {"voila_configuration": self.voila_configuration, "courses": self.root_dir}
         handlers.append((self.server_url, GalleryHandler, common))
+        handlers.append((url_path_join(self.server_url, r"/dangxiao/api/me"), MeAPIHandler))
+        if self.records is not None:
+            handlers.extend(records_handlers(self.server_url, common))
         handlers.append(
             (
                 url_path_join(self.server_url, r"/voila/render/(.*)"),

@@ -14,6 +14,8 @@ from dangxiao.catalog import load_catalog
 from dangxiao.errors import DangxiaoError
 from dangxiao.publishing.gallery import gallery_modules
 from dangxiao.publishing.kernels import KernelLimitReached
+from dangxiao.publishing.ownership import KernelAssignment, page_owner
+from dangxiao.publishing.records_handlers import record_lesson_open
 
 __all__ = [
     "GalleryHandler",
@@ -45,9 +47,12 @@ class GalleryHandler(BaseVoilaHandler):
         catalog = _catalog_or_500(self.courses)
         modules = gallery_modules(catalog, self.base_url)
         self.set_header("Cache-Control", "no-cache")
+        recording = self.settings.get("dangxiao_records") is not None
         self.finish(
             self.render_template(
                 "gallery.html",
+                recording=recording,
+                account=self.current_user if recording else None,
                 catalog_title=catalog.title,
                 modules=modules,
                 lesson_count=sum(len(module.lessons) for module in modules),
@@ -82,21 +87,36 @@ class LessonHandler(TornadoVoilaHandler):
         # shut its kernel down when the tab closes; stock Voila never sets it, so the beacon is refused
         # with 403 and kernels of closed tabs live until culled (voila #1458).
         self.xsrf_token  # noqa: B018 -- the property sets the cookie
-        self.pool_kernel_ready = await self._reserve_rendered_pool_kernel(path)
+        pool_kernel = await self._reserve_rendered_pool_kernel(path)
+        self.pool_kernel_ready = pool_kernel is not None
         if not self.pool_kernel_ready and not self._kernel_room():
             raise KernelLimitReached(self.kernel_manager.max_kernels)
-        await super().get(path)
+        if self.settings.get("dangxiao_records") is None:
+            await super().get(path)
+            return
+        # With a learning record, the page's kernel is this trainee's (see dangxiao.publishing.ownership).
+        lesson = next(lesson for lesson in catalog.lessons if lesson.notebook == path)
+        assignment = KernelAssignment(self.current_user.username, lesson.id)
+        if pool_kernel is not None:
+            self.kernel_manager.owners.assign(pool_kernel, assignment)
+        await record_lesson_open(self, lesson.id)
+        token = page_owner.set(assignment)
+        try:
+            await super().get(path)
+        finally:
+            page_owner.reset(token)
 
     def _kernel_room(self) -> bool:
         has_room = getattr(self.kernel_manager, "has_room", None)
         return has_room() if has_room else True
 
-    async def _reserve_rendered_pool_kernel(self, notebook: str) -> bool:
+    async def _reserve_rendered_pool_kernel(self, notebook: str) -> str | None:
         """Put a fully pre-rendered entry first in the notebook's pool (Voila pops index 0 without
-        awaiting anything before, so nobody else can take it). Relies on `VoilaKernelManager._pools`."""
+        awaiting anything before, so nobody else can take it) and return its kernel id, or None.
+        Relies on `VoilaKernelManager._pools`."""
         pools = getattr(self.kernel_manager, "_pools", None)
         if pools is None or notebook not in pools:
-            return False
+            return None
         pool = pools[notebook]
         failed = [entry for entry in pool if entry.done() and (entry.cancelled() or entry.exception())]
         for entry in failed:
@@ -126,8 +146,8 @@ class LessonHandler(TornadoVoilaHandler):
                 await self._discard(notebook, entry)
                 continue
             pool.insert(0, entry)
-            return True
-        return False
+            return entry.result()["kernel_id"]
+        return None
 
     async def _discard(self, notebook: str, entry) -> None:
         kernel_id = entry.result()["kernel_id"]

@@ -7,6 +7,8 @@ cap bounds the memory of the whole server (memory per kernel × cap).
 from __future__ import annotations
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+from dangxiao.publishing.ownership import KernelOwners, page_owner
 from tornado.web import HTTPError
 from traitlets import Integer
 
@@ -42,6 +44,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         # Kernels whose start has begun but which are not yet in `self._kernels`: counting them closes
         # the race where a burst of requests all see room before any kernel is registered.
         self._starting = 0
+        self.owners = KernelOwners()
 
     @property
     def live_kernel_count(self) -> int:
@@ -58,6 +61,16 @@ class CappedKernelManager(AsyncMappingKernelManager):
             raise KernelLimitReached(self.max_kernels)
         self._starting += 1
         try:
-            return await super().start_kernel(*args, kernel_id=kernel_id, **kwargs)
+            kernel_id = await super().start_kernel(*args, kernel_id=kernel_id, **kwargs)
         finally:
             self._starting -= 1
+        # A kernel Voila starts for a page (not a pool refill, whose env says VOILA_PREHEAT=True) belongs
+        # to the trainee whose request started it.
+        owner = page_owner.get()
+        if owner is not None and (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "False":
+            self.owners.assign(kernel_id, owner)
+        return kernel_id
+
+    def remove_kernel(self, kernel_id: str):
+        self.owners.forget(kernel_id)
+        return super().remove_kernel(kernel_id)

@@ -62,6 +62,16 @@ class ServeSettings:
     fill_delay: float = 5.0
     show_tracebacks: bool = False
     base_url: str = "/"
+    db: str | None = None  # record store URL; None = $DANGXIAO_DB or data/records.sqlite
+    credit_rule: Path | None = None  # 学时 rule YAML shown in 我的学习; None = the default rule
+    demo: bool = False  # a throw-away record store with sample accounts
+
+    @property
+    def local_url(self) -> str:
+        """How processes on this machine (the lesson kernels) reach the server."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}{self.base_url}"
 
     def validate(self) -> None:
         if not (0 < self.port < 65536):
@@ -98,8 +108,9 @@ def lesson_executor_config(cell_timeout: int) -> Config:
     return c
 
 
-def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
-    """The traitlets configuration of the Voila app `dangxiao serve` runs."""
+def voila_config(settings: ServeSettings, catalog: Catalog, cookie_secret: bytes | None = None) -> Config:
+    """The traitlets configuration of the Voila app `dangxiao serve` runs. With a `cookie_secret` (from
+    the record store, shared by every server process on it) the site asks for sign-in."""
     settings.validate()
     c = Config()
     c.Voila.config_file_paths = []  # no stray voila.json/py may loosen what is configured here
@@ -152,6 +163,11 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_timeout
     c.MappingKernelManager.cull_interval = settings.cull_interval
     c.MappingKernelManager.cull_connected = False
+
+    if cookie_secret is not None:
+        c.Voila.identity_provider_class = "dangxiao.publishing.identity.RosterIdentityProvider"
+        c.Voila.authorizer_class = "dangxiao.publishing.identity.KernelOwnerAuthorizer"
+        c.Voila.cookie_secret = cookie_secret
     return c
 
 
