@@ -29,6 +29,8 @@ import pandas as pd
 from dangxiao.errors import DangxiaoError
 from dangxiao.grading.credit import CreditRule, credit_table, lesson_hours
 from dangxiao.grading.itemstats import ItemThresholds, item_statistics, score_distribution
+from dangxiao.records.study import STUDY_COLUMNS
+from dangxiao.records.study import completions as study_completions
 
 __all__ = [
     "GradebookData",
@@ -47,9 +49,10 @@ __all__ = [
 ]
 
 #: sheet name → attribute of `Report`, in workbook order
-SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit"}
+SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit", "学习记录": "study"}
 #: CSV file name (ASCII, safe on any file server) → attribute of `Report`
-CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit"}
+CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit",
+             "study.csv": "study"}
 #: chart file names written by `write_charts`
 CHART_FILES = ("score_distribution.png", "item_map.png")
 BEIJING = pd.Timedelta(hours=8)  # China has no daylight saving time: a fixed offset is exact
@@ -76,6 +79,8 @@ class Report:
     credit: pd.DataFrame
     distribution: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    # 学习记录: one row per trainee and lesson from the site's learning record (empty without one)
+    study: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STUDY_COLUMNS))
 
 
 # ---------------------------------------------------------------- loading
@@ -254,12 +259,17 @@ def build_report(
     rule: CreditRule = CreditRule(),
     completions: pd.DataFrame | None = None,
     thresholds: ItemThresholds = ItemThresholds(),
+    study: pd.DataFrame | None = None,
+    lesson_attempts: pd.DataFrame | None = None,
 ) -> Report:
     """Compute the four tables and the score distribution.
 
     `assignment` restricts 总表 and 题目分析 to one assignment; 成绩单 and 学时 always cover the whole
     course. `catalog` (from `dangxiao.catalog.load_catalog`) gives lesson durations; without it lessons
-    earn no 学时. Raises `DangxiaoError` (one line, in Chinese) for an empty gradebook, an unknown
+    earn no 学时. `study` (from `dangxiao.records.study.study_table`) is the learning record: without
+    `completions` it decides which lessons count, and every trainee of the roster gets a 学时 row, submitted
+    or not. `lesson_attempts` (学号, lesson_id, question_id, correct: first attempts at lesson questions)
+    adds those questions to the item analysis, one block per lesson. Raises `DangxiaoError` (one line, in Chinese) for an empty gradebook, an unknown
     assignment, or an assignment nobody submitted.
     """
     names = list(data.assignments["作业"])
@@ -284,8 +294,36 @@ def build_report(
     lessons = lesson_hours(catalog, rule) if catalog is not None else lesson_hours(_NoCatalog(), rule)
     if catalog is None:
         notes.append("未读取课程目录，课程学时记 0 / no catalog: lessons earn no 学时")
-    credit = credit_table(data.students, lessons, results, rule, completions)
-    return Report(selected, summary, items, transcript, credit, distribution, notes)
+    students = data.students
+    if study is not None and len(study):
+        if completions is None:
+            completions = study_completions(study)
+        roster = study[["学号", "姓名"]].drop_duplicates("学号")
+        students = pd.concat([students, roster[~roster["学号"].isin(students["学号"])]], ignore_index=True)
+    if lesson_attempts is not None and len(lesson_attempts):
+        items = pd.concat([items, _lesson_item_table(lesson_attempts, thresholds)], ignore_index=True)
+    credit = credit_table(students, lessons, results, rule, completions)
+    report = Report(selected, summary, items, transcript, credit, distribution, notes)
+    if study is not None:
+        times = {column: f"{column}（北京时间）" for column in ("首次学习", "最近学习")}
+        report.study = study.assign(**{column: _beijing(study[column]) for column in times}).rename(columns=times)
+    return report
+
+
+def _lesson_item_table(attempts: pd.DataFrame, thresholds: ItemThresholds) -> pd.DataFrame:
+    """Item statistics of lesson questions from first attempts (1 right, 0 wrong), one block per lesson over
+    the trainees who answered anything in it; a question they left unanswered counts 0."""
+    frames = []
+    judged = attempts[attempts["correct"].notna()]
+    for lesson_id, rows in judged.groupby("lesson_id", sort=True):
+        wide = rows.pivot_table(index="学号", columns="question_id", values="correct", aggfunc="first")
+        matrix = wide.fillna(0).astype(float).to_numpy()
+        stats = item_statistics(matrix, np.ones(matrix.shape[1]), list(wide.columns), thresholds)
+        stats.insert(0, "作业", f"课程自测 {lesson_id}")
+        stats.insert(1, "笔记本", lesson_id)
+        stats.insert(3, "类型", "课程自测（首次作答）")
+        frames.append(stats)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 class _NoCatalog:
@@ -393,7 +431,7 @@ def _excel_value(worksheet, value):
 
 
 def write_excel(report: Report, path: str | Path) -> Path:
-    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时).
+    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时, 学习记录).
 
     Streamed with openpyxl's write-only mode: pandas' `to_excel` styles every cell and takes
     several times longer on 10 000 trainees."""
@@ -418,7 +456,7 @@ def write_excel(report: Report, path: str | Path) -> Path:
 
 
 def write_csv(report: Report, folder: str | Path) -> list[Path]:
-    """The four tables as CSV in utf-8-sig (Excel on Windows opens it with Chinese intact)."""
+    """The tables as CSV in utf-8-sig (Excel on Windows opens it with Chinese intact)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []

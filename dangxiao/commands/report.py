@@ -18,8 +18,9 @@ EPILOG = """\
 
 学时 / study hours:
   默认 ≥30 分钟的课 1 学时，15–30 分钟 0.5，≤15 分钟 0.25，每通过一次测验 0.5（及格线 60%）；
-  --credit-rule 规则.yaml 可改（格式见 dangxiao.grading.credit）。完成了哪些课：--completions
-  给出培训中心导出的 lesson_id,student_id 表；不给时推定已交作业的学员学完全部课程（表中注明）。
+  --credit-rule 规则.yaml 可改（格式见 dangxiao.credit_rule）。完成了哪些课：默认取本站的学习记录
+  （--records，有效学习时长达到课程时长的 80% 且做过课后自测的课算完成），并写出“学习记录”表；
+  --completions 给出别处导出的 lesson_id,student_id 表；都没有时推定已交作业的学员学完全部课程（表中注明）。
 
 简答题要点提示 / key-point hints (--hints):
   读取 source/<作业>/rubric.yaml（或 --rubric），对每份提交的人工评分单元格列出已覆盖 ✓ / 未覆盖 ✗
@@ -40,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--courses", type=Path, metavar="DIR", help="课程目录（含 catalog.yaml），默认 courses/ / lesson catalog folder")
     parser.add_argument("--completions", type=Path, metavar="CSV", help="完成课程记录 lesson_id,student_id / lesson completions")
     parser.add_argument("--credit-rule", type=Path, metavar="YAML", help="学时认定规则 / crediting rule")
+    parser.add_argument("--records", metavar="URL", default=None,
+                        help="学习记录库（默认 $DANGXIAO_DB 或 data/records.sqlite）/ the learning record store")
+    parser.add_argument("--no-records", action="store_true", help="不读学习记录 / ignore the learning record")
     parser.add_argument("--pass-mark", type=float, metavar="0-1", help="及格线（得分率，覆盖规则文件）/ pass mark, e.g. 0.6")
     parser.add_argument("--hints", action="store_true", help="打印简答题要点提示（需指定作业）/ print key-point hints for written answers")
     parser.add_argument("--rubric", type=Path, metavar="YAML", help="评分要点文件，默认 source/<作业>/rubric.yaml / rubric file")
@@ -64,6 +68,29 @@ def _rule(args):
             raise DangxiaoError(f"--pass-mark {args.pass_mark}: 须在 0 到 1 之间，如 0.6 / must be a fraction in (0, 1]")
         rule = replace(rule, pass_mark=args.pass_mark)
     return rule
+
+
+def _learning_record(args, catalog, rule):
+    """The study table and first lesson attempts of the site's record store, or (None, None) when there
+    is none (no --records and no default store yet, or a store without trainees)."""
+    if args.no_records:
+        return None, None
+    import pandas as pd
+
+    from dangxiao.records import default_db_url, open_store
+    from dangxiao.records.study import study_table
+
+    url = args.records or default_db_url()
+    if args.records is None and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None, None
+    store = open_store(url)
+    if not store.accounts(role="trainee"):
+        return None, None
+    attempts = pd.DataFrame(
+        [(a.account_id, a.lesson_id, a.question_id, a.correct) for a in store.attempts(first_only=True)],
+        columns=["学号", "lesson_id", "question_id", "correct"])
+    print(f"学习记录 / learning record: {store.url}")
+    return study_table(store, catalog, rule), attempts
 
 
 def _print_table(title: str, frame) -> None:
@@ -110,8 +137,10 @@ def run(args: argparse.Namespace) -> int:
     completions = None
     if args.completions:
         completions = load_completions(args.completions, {lesson.id for lesson in catalog.lessons})
+    study, attempts = _learning_record(args, catalog, rule)
 
-    report = build_report(data, args.assignment, catalog=catalog, rule=rule, completions=completions)
+    report = build_report(data, args.assignment, catalog=catalog, rule=rule, completions=completions,
+                          study=study, lesson_attempts=attempts)
     _print_table("总表 / cohort summary", report.summary)
     _print_table("题目分析 / item analysis", report.items)
     for note in report.notes:

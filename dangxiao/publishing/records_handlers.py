@@ -225,14 +225,14 @@ class MyStudyHandler(RecordsPage):
 
 
 def _wrong_view(wrong: list[dict], catalog: Catalog, base_url: str) -> list[dict]:
-    from dangxiao.questions import QuestionBankError, get_question
+    from dangxiao.questions import get_question
 
     titles = {lesson.id: (lesson.title, lesson_url(base_url, lesson.notebook)) for lesson in catalog.lessons}
     view = []
     for entry in wrong:
         try:
             stem = get_question(entry["question_id"]).stem
-        except (QuestionBankError, KeyError):
+        except DangxiaoError:  # a question written into the lesson, not from the bank
             stem = ""
         title, url = titles.get(entry["lesson_id"], (entry["lesson_id"], None))
         view.append({**entry, "stem": stem, "lesson_title": title, "lesson_url": url,

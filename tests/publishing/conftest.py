@@ -77,7 +77,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"dangxiao serve exited {self.process.returncode}:\n{self.log()}")
             try:
-                if http_get(self.url + "/", timeout=5)[0] == 200:
+                if http_get(self.url + "/", timeout=5)[0] in (200, 302):  # 302: a site with sign-in
                     return self
             except OSError:
                 pass
