@@ -33,7 +33,7 @@ __all__ = [
     "LogoutHandler",
 ]
 
-SESSION_COOKIE = "dangxiao-session"
+SESSION_COOKIE = "dangxiao_session"  # no hyphen: nginx can hash on $cookie_dangxiao_session
 
 
 @dataclass

@@ -238,3 +238,36 @@ async def _websocket(url: str) -> str:
         return "refused"
     connection.close()
     return "open"
+
+
+def test_a_kernel_started_for_the_page_belongs_to_its_trainee(records_url, tmp_path, support, browser):
+    """Without a pool, Voila starts the page's kernel during the request: it must still be the trainee's
+    (its widgets answer, the attempt reaches the record)."""
+    if not records_url.startswith("sqlite"):
+        pytest.skip("the kernel hand-over does not depend on the database")
+    courses = tmp_path / "courses"
+    support.notebook(courses / "rec_lesson.ipynb", LESSON)
+    (courses / "catalog.yaml").write_text(
+        "title: 目录\nmodules:\n  - id: r1\n    title: 模块一\n    lessons:\n"
+        "      - {id: r1-rec, title: 记录测试课, notebook: rec_lesson.ipynb, minutes: 1}\n", encoding="utf-8")
+    _cli("roster", "--db", records_url, "add-staff", "teach", "--name", "测试教员", "--password", "teach-pass-1")
+    from dangxiao.records import open_store
+    from dangxiao.records.roster import RosterRow
+
+    open_store(records_url).import_roster([RosterRow("t009", "测试学员丙", "二班", password="trainee-pass-9")])
+    server = support.server(courses, ["--db", records_url, "--pool-size", "0"]).start()
+    try:
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        _sign_in(page, server.url, "t009", "trainee-pass-9")
+        _open_lesson(page, server.url)
+        _answer(page, "填写报表")
+        page.wait_for_selector("text=回答有误")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not open_store(records_url).attempts("t009"):
+            time.sleep(0.5)
+        attempts = open_store(records_url).attempts("t009")
+        assert [(a.question_id, a.answer, a.correct, a.first) for a in attempts] == [("rec-q1", "填写报表", False, True)]
+        context.close()
+    finally:
+        server.stop()
