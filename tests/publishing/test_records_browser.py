@@ -271,3 +271,34 @@ def test_a_kernel_started_for_the_page_belongs_to_its_trainee(records_url, tmp_p
         context.close()
     finally:
         server.stop()
+
+
+def test_an_open_site_says_it_records_nothing(fixture_server, recorded_page):
+    assert "不记录任何学习情况" in fixture_server.log()
+    page = recorded_page.page
+    page.goto(fixture_server.url + "/")
+    assert "学习情况不会被保存" in page.text_content(".dx-not-recording")
+    page.goto(fixture_server.url + "/voila/render/t2_plain.ipynb")
+    page.wait_for_selector("#dx-account .dx-not-recording", timeout=90_000)
+    assert page.locator("a.dx-logout").count() == 0
+
+
+def test_demo_site_signs_in_with_the_printed_sample_accounts(support, browser):
+    server = support.server(support.root / "courses", ["--demo", "--pool-size", "0"]).start()
+    try:
+        accounts = dict(re.findall(r"(?:学员|教员) (\S+)  密码 (\S+)", server.log()))
+        assert len(accounts) == 4 and "jiaoyuan" in accounts
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        trainee = next(a for a in accounts if a != "jiaoyuan")
+        _sign_in(page, server.url, trainee, accounts[trainee])
+        assert "模拟学员" in page.text_content(".dx-account")
+        page.goto(server.url + "/dangxiao/class")
+        assert "403" in page.title() or page.locator("#dx-trainees").count() == 0
+        page.goto(server.url + "/logout")
+        _sign_in(page, server.url, "jiaoyuan", accounts["jiaoyuan"])
+        page.goto(server.url + "/dangxiao/class")
+        assert page.locator("#dx-trainees tr[data-trainee-id]").count() == 3
+        context.close()
+    finally:
+        server.stop()
