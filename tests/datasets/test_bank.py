@@ -111,11 +111,13 @@ def test_validate_passes_on_the_bank_and_reports_a_mix_it_cannot_fill(capsys, da
     assert code == 0, out
     assert "✓ 题库标签、层次比例与组卷" in out
     mix = datasets_copy / "questions" / "mixes" / "final.yaml"
-    mix.write_text(mix.read_text(encoding="utf-8").replace("reserve: 3", "reserve: 4"), encoding="utf-8")
+    mix.write_text(mix.read_text(encoding="utf-8").replace("reserve: 3", "reserve: 10"), encoding="utf-8")
     code, out = validate(capsys, "--datasets", datasets_copy, "--courses", no_courses)
     assert code == 1
+    held = sum(1 for q in load_bank(datasets_copy / "questions").values() if (q.module, q.type) == ("m3", "multiple"))
     lines = [line.strip() for line in out.splitlines() if "final.yaml" in line]
-    assert any("模块 m3 题型 multiple：需要 8 题（2 × 4）" in line for line in lines), out
+    assert any(f"模块 m3 题型 multiple：需要 20 题（2 × 10），题库只有 {held} 题" in line for line in lines), out
+    assert len(lines) == len(FINAL_COUNTS)  # every cell is short ten times over, each named once
 
 
 def test_validate_reports_a_bank_of_mostly_recall(capsys, datasets_copy, no_courses):
