@@ -354,7 +354,7 @@ def parse_question(raw: Any, file: Path | str, module: str = "", source_ids: set
     qtype = raw.get("type")
     if qtype in (None, ""):
         raise QuestionBankError(file, qid, "type", "缺少必填字段 / missing required field")
-    if qtype not in MODELS:
+    if not isinstance(qtype, str) or qtype not in MODELS:
         raise QuestionBankError(file, qid, "type", f"未知题型 '{qtype}' / unknown type; expected one of {', '.join(QUESTION_TYPES)}")
     try:
         item = MODELS[qtype].model_validate(raw, context={"source_ids": source_ids})

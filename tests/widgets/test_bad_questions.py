@@ -47,6 +47,7 @@ def _item(qid: str, extra: str = "", drop: tuple[str, ...] = (), **fields) -> st
 BAD = {
     "missing-answer": (_item("bad-q1", drop=("answer",)), "bad-q1", "answer", "缺少必填字段"),
     "unknown-type": (_item("bad-q2", type="puzzle"), "bad-q2", "type", "未知题型"),
+    "type-not-text": (_item("bad-q2b", type="[single]"), "bad-q2b", "type", "未知题型"),
     "answer-not-in-options": (_item("bad-q3", answer="丙"), "bad-q3", "answer", "不在选项中"),
     "multiple-answer-not-in-options": (_item("bad-q4", type="multiple", options="[甲, 乙, 丙]", answer="[甲, 丁]"),
                                        "bad-q4", "answer", "不在选项中"),
