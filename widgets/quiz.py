@@ -1,4 +1,4 @@
-"""Question widgets: the seven auto-graded question types of the bank (essay items are refused), a submit button, instant feedback.
+"""Question widgets: the bank's seven auto-graded types (essays are refused), a submit button, instant feedback.
 
     Quiz.from_bank("m1-q03")                                   # a lesson: judged, answer revealed
     Quiz.inline(id="a01-q1", type="single", stem="……", options=["甲", "乙"], store=store)
