@@ -2,11 +2,13 @@
 
 One YAML file per module in `datasets/questions/` (`m1.yaml` …)::
 
-    module: m1
+    module: m1                  # every item of the file belongs to this module
     title: 三个坚持
     questions:
       - id: m1-q01
-        type: single            # single | multiple | truefalse | fill | numeric | matching | ordering
+        type: single            # single | multiple | truefalse | fill | numeric | matching | ordering | essay
+        level: 应用             # cognitive level: 记忆 | 理解 | 应用 | 分析
+        difficulty: 中          # 易 | 中 | 难
         stem: 题干……
         options: [甲, 乙, 丙]    # single, multiple
         answer: 乙              # see ANSWER SHAPES below
@@ -18,9 +20,18 @@ Answer shapes by type:
   single: one of `options`;  multiple: a list of `options`;  truefalse: true/false;
   fill: a string, with `accepted: [...]` variants;  numeric: a number, with `tolerance` (default 0);
   matching: `pairs:` a mapping left -> right (the answer is the mapping itself);
-  ordering: `items:` the steps in their correct order (the answer is that order).
+  ordering: `items:` the steps in their correct order (the answer is that order);
+  essay (简答, graded by hand, so no `answer`): `rubric:` a list of {criterion, points} whose points
+  add up to the item's `points`, and `key_points:` the points a good answer covers, each a string or
+  {text, synonyms} — the shape `dangxiao.grading.rubric_hints.suggest_key_points` takes.
 
-A bad question raises `QuestionBankError` naming the file, the question id and the field.
+Each item is checked by a small pydantic model per type (strict: "3" is not a number, an unknown
+key is refused rather than ignored). Bank files (`load_question_file`, `load_bank`) also require
+`level` and `difficulty`; a question written inline in a notebook (`parse_question`) does not.
+A bad question raises `QuestionBankError` naming the file, the question id, the field and the cause.
+
+`bank_fills_mix(bank, mix)` says which cells of a paper's mix {(module, type): count} the bank cannot
+fill; `load_mix(path)` reads a mix file (`datasets/questions/mixes/*.yaml`).
 """
 from __future__ import annotations
 
@@ -29,27 +40,37 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from dangxiao.errors import DangxiaoError
 
 __all__ = [
     "QUESTION_TYPES",
+    "AUTO_GRADED_TYPES",
+    "LEVELS",
+    "APPLIED_LEVELS",
+    "DIFFICULTIES",
     "Question",
     "QuestionBankError",
+    "parse_question",
     "load_question_file",
     "load_bank",
     "get_question",
+    "applied_share",
+    "bank_fills_mix",
+    "load_mix",
 ]
 
-QUESTION_TYPES = ("single", "multiple", "truefalse", "fill", "numeric", "matching", "ordering")
+QUESTION_TYPES = ("single", "multiple", "truefalse", "fill", "numeric", "matching", "ordering", "essay")
+AUTO_GRADED_TYPES = QUESTION_TYPES[:-1]  # essay (简答) is graded by hand
+LEVELS = ("记忆", "理解", "应用", "分析")
+APPLIED_LEVELS = ("应用", "分析")  # issue 14: at least 40 % of the bank at these levels
+DIFFICULTIES = ("易", "中", "难")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-KNOWN_FIELDS = {
-    "id", "type", "stem", "options", "answer", "accepted", "tolerance", "pairs", "items",
-    "explanation", "source", "tags", "points",
-}
+MODULE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
 class QuestionBankError(DangxiaoError):
@@ -82,9 +103,20 @@ class Question:
     points: float = 1.0
     module: str = ""
     file: str = field(default="", compare=False)
+    level: str = ""          # 记忆 | 理解 | 应用 | 分析 ("" only for inline notebook questions)
+    difficulty: str = ""     # 易 | 中 | 难
+    rubric: tuple[tuple[str, float], ...] = ()                 # essay: (criterion, points)
+    key_points: tuple[tuple[str, tuple[str, ...]], ...] = ()   # essay: (text, synonyms)
+
+    @property
+    def auto_graded(self) -> bool:
+        return self.type in AUTO_GRADED_TYPES
 
     def is_correct(self, response: Any) -> bool:
         """Whether `response` (in the shape the widget produces) is right."""
+        if self.type == "essay":
+            raise DangxiaoError(f"{self.file}: 题目 {self.id}: 简答题由教员人工评分，没有标准答案 / "
+                                f"essay items are graded by hand")
         if response is None:
             return False
         if self.type == "single":
@@ -115,28 +147,203 @@ def _normalise_text(text: str) -> str:
     return re.sub(r"\s+", "", text.translate(table)).lower()
 
 
-def _require(raw: dict, key: str, kind: type | tuple[type, ...], file: Path, qid: str | None) -> Any:
-    if key not in raw or raw[key] is None or raw[key] == "":
-        raise QuestionBankError(file, qid, key, "缺少必填字段 / missing required field")
-    value = raw[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise QuestionBankError(file, qid, key, f"类型错误 / wrong type: {type(value).__name__}")
+# ---------------------------------------------------------------- the schema, one model per type
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("须为非空文字 / must be non-empty text")
     return value
 
 
-def _string_list(raw: dict, key: str, file: Path, qid: str, minimum: int) -> tuple[str, ...]:
-    values = _require(raw, key, list, file, qid)
-    if len(values) < minimum:
-        raise QuestionBankError(file, qid, key, f"至少需要 {minimum} 项 / needs at least {minimum} entries")
-    if not all(isinstance(v, str) and v.strip() for v in values):
-        raise QuestionBankError(file, qid, key, "每一项都须是非空文字 / every entry must be non-empty text")
+def _positive(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("须为正数 / must be a positive number")
+    return value
+
+
+def _distinct(values: list) -> list:
     if len(set(values)) != len(values):
-        raise QuestionBankError(file, qid, key, "有重复项 / has duplicate entries")
-    return tuple(values)
+        raise ValueError("有重复项 / has duplicate entries")
+    return values
 
 
-def parse_question(raw: Any, file: Path | str, module: str = "", source_ids: set[str] | None = None) -> Question:
-    """Validate one question mapping and build a `Question`."""
+Text = Annotated[str, AfterValidator(_non_blank)]
+Positive = Annotated[float, AfterValidator(_positive)]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str
+    type: str
+    stem: Text
+    explanation: Text
+    source: Text
+    tags: list[Text] = []
+    points: Positive = 1.0
+    level: Literal[LEVELS] | None = None  # type: ignore[valid-type]
+    difficulty: Literal[DIFFICULTIES] | None = None  # type: ignore[valid-type]
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("source_ids")
+        if known is not None and value not in known:
+            raise ValueError(f"未知来源 '{value}' / unknown source id")
+        return value
+
+
+class _Single(_Item):
+    options: Annotated[list[Text], AfterValidator(_distinct)]
+    answer: Text
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self):
+        if len(self.options) < 2:
+            raise _FieldError("options", "至少需要 2 项 / needs at least 2 entries")
+        if self.answer not in self.options:
+            raise _FieldError("answer", f"答案 '{self.answer}' 不在选项中 / answer is not one of the options")
+        return self
+
+
+class _Multiple(_Item):
+    options: Annotated[list[Text], AfterValidator(_distinct)]
+    answer: Annotated[list[Text], AfterValidator(_distinct)]
+
+    @model_validator(mode="after")
+    def _answers_are_options(self):
+        if len(self.options) < 2:
+            raise _FieldError("options", "至少需要 2 项 / needs at least 2 entries")
+        if not self.answer:
+            raise _FieldError("answer", "至少需要 1 项 / needs at least 1 entry")
+        missing = [a for a in self.answer if a not in self.options]
+        if missing:
+            raise _FieldError("answer", f"答案 '{missing[0]}' 不在选项中 / answer is not one of the options")
+        return self
+
+
+class _TrueFalse(_Item):
+    answer: bool
+
+
+class _Fill(_Item):
+    answer: Text
+    accepted: list[Text] = []
+
+
+class _Numeric(_Item):
+    answer: float
+    tolerance: float = 0.0
+
+    @model_validator(mode="after")
+    def _finite(self):
+        if not math.isfinite(self.answer):
+            raise _FieldError("answer", "须为有限的数 / must be a finite number")
+        if not math.isfinite(self.tolerance) or self.tolerance < 0:
+            raise _FieldError("tolerance", "须为非负数 / must be a non-negative number")
+        return self
+
+
+class _Matching(_Item):
+    pairs: dict[Text, Text]
+
+    @model_validator(mode="after")
+    def _pairs(self):
+        if len(self.pairs) < 2:
+            raise _FieldError("pairs", "至少需要 2 对 / needs at least 2 pairs")
+        if len(set(self.pairs.values())) != len(self.pairs):
+            raise _FieldError("pairs", "右侧有重复项 / right-hand items repeat")
+        return self
+
+
+class _Ordering(_Item):
+    items: Annotated[list[Text], AfterValidator(_distinct)]
+
+    @model_validator(mode="after")
+    def _two(self):
+        if len(self.items) < 2:
+            raise _FieldError("items", "至少需要 2 项 / needs at least 2 entries")
+        return self
+
+
+class _Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    criterion: Text
+    points: Positive
+
+
+class _KeyPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    text: Text
+    synonyms: list[Text] = []
+
+
+class _Essay(_Item):
+    points: Positive | None = None  # defaults to the rubric's total
+    rubric: list[_Criterion]
+    key_points: list[Union[Text, _KeyPoint]]
+
+    @model_validator(mode="after")
+    def _rubric_adds_up(self):
+        if not self.rubric:
+            raise _FieldError("rubric", "至少需要 1 条评分标准 / needs at least one criterion")
+        if not self.key_points:
+            raise _FieldError("key_points", "至少需要 1 个要点 / needs at least one key point")
+        total = sum(c.points for c in self.rubric)
+        if self.points is not None and abs(total - self.points) > 1e-9:
+            raise _FieldError("rubric", f"各项分值之和 {total:g} 与 points {self.points:g} 不符 / "
+                                        f"criteria points do not add up to the item's points")
+        return self
+
+
+MODELS: dict[str, type[_Item]] = {
+    "single": _Single, "multiple": _Multiple, "truefalse": _TrueFalse, "fill": _Fill, "numeric": _Numeric,
+    "matching": _Matching, "ordering": _Ordering, "essay": _Essay,
+}
+
+
+class _FieldError(ValueError):
+    """A cross-field check that knows which field is at fault."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field_name, self.reason = field_name, reason
+
+
+_TYPE_NAMES = {"string_type": "文字 / text", "float_type": "数 / a number", "bool_type": "true 或 false",
+               "list_type": "列表 / a list", "dict_type": "映射 / a mapping", "model_type": "映射 / a mapping"}
+
+
+def _reason(error: dict, raw: Mapping) -> tuple[str, str]:
+    """(field, one-line reason) for one pydantic error."""
+    # Drop pydantic's own steps from the location (validator and union-member names).
+    loc = [str(part) for part in error["loc"] if not str(part).startswith(("function-after", "_")) and part != "str"]
+    field_name = loc[0] if loc else ""
+    inner = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if isinstance(ctx.get("error"), _FieldError):
+        return ctx["error"].field_name, ctx["error"].reason
+    if kind == "missing":
+        return field_name, f"缺少必填字段{inner} / missing required field"
+    if kind == "extra_forbidden":
+        if field_name == "answer" and raw.get("type") == "essay":
+            return field_name, "简答题由教员人工评分，不设 answer；请写 rubric 与 key_points / essay items have no answer"
+        return field_name, f"未知字段{inner} / unknown field"
+    if kind == "literal_error":
+        expected = {"level": LEVELS, "difficulty": DIFFICULTIES}.get(field_name, ())
+        return field_name, (f"'{error.get('input')}' 不是可选值，须为 {'、'.join(expected)} 之一 / "
+                            f"must be one of {', '.join(expected)}")
+    if kind == "value_error":
+        return field_name, f"{inner + ': ' if inner else ''}{ctx.get('error', error['msg'])}"
+    if kind in _TYPE_NAMES or kind.endswith("_type") or kind.endswith("_parsing"):
+        wanted = _TYPE_NAMES.get(kind, kind)
+        return field_name, f"类型错误{inner}：须为{wanted} / wrong type: {type(error.get('input')).__name__}"
+    return field_name, f"{inner + ': ' if inner else ''}{error['msg']}"
+
+
+def parse_question(raw: Any, file: Path | str, module: str = "", source_ids: set[str] | None = None,
+                   tagged: bool = False) -> Question:
+    """Validate one question mapping and build a `Question` (`tagged`: require level and difficulty)."""
     file = Path(file)
     if not isinstance(raw, dict):
         raise QuestionBankError(file, None, None, "每道题须是一个映射 / each question must be a mapping")
@@ -144,81 +351,77 @@ def parse_question(raw: Any, file: Path | str, module: str = "", source_ids: set
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):
         raise QuestionBankError(file, str(qid) if qid else None, "id",
                                 "须为小写 ASCII 字母、数字、- 或 _ / must be lowercase ASCII, digits, - or _")
-    unknown = set(raw) - KNOWN_FIELDS
-    if unknown:
-        raise QuestionBankError(file, qid, sorted(unknown)[0], "未知字段 / unknown field")
-    qtype = _require(raw, "type", str, file, qid)
-    if qtype not in QUESTION_TYPES:
+    qtype = raw.get("type")
+    if qtype in (None, ""):
+        raise QuestionBankError(file, qid, "type", "缺少必填字段 / missing required field")
+    if not isinstance(qtype, str) or qtype not in MODELS:
         raise QuestionBankError(file, qid, "type", f"未知题型 '{qtype}' / unknown type; expected one of {', '.join(QUESTION_TYPES)}")
-    stem = _require(raw, "stem", str, file, qid)
-    explanation = _require(raw, "explanation", str, file, qid)
-    source = _require(raw, "source", str, file, qid)
-    if source_ids is not None and source not in source_ids:
-        raise QuestionBankError(file, qid, "source", f"未知来源 '{source}' / unknown source id")
-    tags = tuple(raw.get("tags") or ())
-    points = raw.get("points", 1)
-    if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
-        raise QuestionBankError(file, qid, "points", "须为正数 / must be a positive number")
-    common = dict(id=qid, type=qtype, stem=stem, explanation=explanation, source=source, tags=tags,
-                  points=float(points), module=module, file=str(file))
-
-    if qtype in ("single", "multiple"):
-        options = _string_list(raw, "options", file, qid, 2)
-        if qtype == "single":
-            answer = _require(raw, "answer", str, file, qid)
-            if answer not in options:
-                raise QuestionBankError(file, qid, "answer", f"答案 '{answer}' 不在选项中 / answer is not one of the options")
-        else:
-            answer = _string_list(raw, "answer", file, qid, 1)
-            missing = [a for a in answer if a not in options]
-            if missing:
-                raise QuestionBankError(file, qid, "answer", f"答案 '{missing[0]}' 不在选项中 / answer is not one of the options")
-        return Question(answer=answer, options=options, **common)
-    if qtype == "truefalse":
-        answer = _require(raw, "answer", bool, file, qid)
-        return Question(answer=answer, **common)
-    if qtype == "fill":
-        answer = _require(raw, "answer", str, file, qid)
-        accepted = tuple(raw.get("accepted") or ())
-        if not all(isinstance(a, str) and a for a in accepted):
-            raise QuestionBankError(file, qid, "accepted", "每一项都须是非空文字 / every entry must be non-empty text")
-        return Question(answer=answer, accepted=accepted, **common)
-    if qtype == "numeric":
-        answer = _require(raw, "answer", (int, float), file, qid)
-        tolerance = raw.get("tolerance", 0)
-        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 0:
-            raise QuestionBankError(file, qid, "tolerance", "须为非负数 / must be a non-negative number")
-        return Question(answer=answer, tolerance=float(tolerance), **common)
-    if qtype == "matching":
-        pairs = _require(raw, "pairs", dict, file, qid)
-        if len(pairs) < 2:
-            raise QuestionBankError(file, qid, "pairs", "至少需要 2 对 / needs at least 2 pairs")
-        if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in pairs.items()):
-            raise QuestionBankError(file, qid, "pairs", "每一对都须是文字 / every pair must be text: text")
-        if len(set(pairs.values())) != len(pairs):
-            raise QuestionBankError(file, qid, "pairs", "右侧有重复项 / right-hand items repeat")
-        frozen = tuple(pairs.items())
-        return Question(answer=dict(frozen), pairs=frozen, **common)
-    # ordering
-    items = _string_list(raw, "items", file, qid, 2)
-    return Question(answer=list(items), items=items, **common)
-
-
-def load_question_file(path: Path | str, source_ids: set[str] | None = None) -> list[Question]:
-    """Load and validate one module file of the bank."""
-    path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        item = MODELS[qtype].model_validate(raw, context={"source_ids": source_ids})
+    except ValidationError as error:
+        errors = error.errors()
+        # An unknown key first (often a typo of the missing one), then the rest in field order.
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        field_name, reason = _reason(errors[0], raw)
+        raise QuestionBankError(file, qid, field_name or None, reason) from None
+    if tagged:
+        for name, allowed in (("level", LEVELS), ("difficulty", DIFFICULTIES)):
+            if getattr(item, name) is None:
+                raise QuestionBankError(file, qid, name, f"缺少必填字段（{'、'.join(allowed)}）/ missing required field")
+    return _to_question(item, module, file)
+
+
+def _to_question(item: _Item, module: str, file: Path) -> Question:
+    common = dict(id=item.id, type=item.type, stem=item.stem, explanation=item.explanation, source=item.source,
+                  tags=tuple(item.tags), points=float(item.points or 0), module=module, file=str(file),
+                  level=item.level or "", difficulty=item.difficulty or "")
+    if isinstance(item, _Single):
+        return Question(answer=item.answer, options=tuple(item.options), **common)
+    if isinstance(item, _Multiple):
+        return Question(answer=tuple(item.answer), options=tuple(item.options), **common)
+    if isinstance(item, _TrueFalse):
+        return Question(answer=item.answer, **common)
+    if isinstance(item, _Fill):
+        return Question(answer=item.answer, accepted=tuple(item.accepted), **common)
+    if isinstance(item, _Numeric):
+        answer = int(item.answer) if item.answer.is_integer() else item.answer
+        return Question(answer=answer, tolerance=float(item.tolerance), **common)
+    if isinstance(item, _Matching):
+        frozen = tuple(item.pairs.items())
+        return Question(answer=dict(frozen), pairs=frozen, **common)
+    if isinstance(item, _Ordering):
+        return Question(answer=list(item.items), items=tuple(item.items), **common)
+    assert isinstance(item, _Essay)
+    rubric = tuple((c.criterion, float(c.points)) for c in item.rubric)
+    key_points = tuple((k, ()) if isinstance(k, str) else (k.text, tuple(k.synonyms)) for k in item.key_points)
+    common["points"] = float(item.points if item.points is not None else sum(p for _, p in rubric))
+    return Question(answer=None, rubric=rubric, key_points=key_points, **common)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise QuestionBankError(path, None, None, "文件不存在 / file not found") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" (第 {mark.line + 1} 行 / line {mark.line + 1})" if mark else ""
         raise QuestionBankError(path, None, None, f"YAML 格式错误{line} / malformed YAML") from None
+
+
+def load_question_file(path: Path | str, source_ids: set[str] | None = None) -> list[Question]:
+    """Load and validate one module file of the bank (every item tagged with level and difficulty)."""
+    path = Path(path)
+    document = _read_yaml(path)
     if not isinstance(document, dict) or not isinstance(document.get("questions"), list):
         raise QuestionBankError(path, None, "questions", "须有 questions 列表 / needs a 'questions' list")
-    module = str(document.get("module") or path.stem)
-    questions = [parse_question(raw, path, module, source_ids) for raw in document["questions"]]
+    module = document.get("module")
+    if not isinstance(module, str) or not MODULE_PATTERN.match(module):
+        raise QuestionBankError(path, None, "module", "缺少模块编号或格式不对（如 m1）/ needs the module id, e.g. m1")
+    unknown = set(document) - {"module", "title", "questions"}
+    if unknown:
+        raise QuestionBankError(path, None, sorted(unknown)[0], "未知字段 / unknown field")
+    questions = [parse_question(raw, path, module, source_ids, tagged=True) for raw in document["questions"]]
     seen: set[str] = set()
     for question in questions:
         if question.id in seen:
@@ -265,3 +468,90 @@ def get_question(question_id: str, folder: Path | str | None = None) -> Question
         return bank[question_id]
     except KeyError:
         raise DangxiaoError(f"题库中没有题目 '{question_id}' / no question with this id in the bank") from None
+
+
+# ---------------------------------------------------------------- what a bank can supply
+
+def applied_share(questions: Mapping[str, Question] | list[Question]) -> float:
+    """The share of items at 应用 or 分析 (0 for an empty bank)."""
+    items = list(questions.values()) if isinstance(questions, Mapping) else list(questions)
+    return sum(q.level in APPLIED_LEVELS for q in items) / len(items) if items else 0.0
+
+
+def bank_fills_mix(bank: Mapping[str, Question] | list[Question], mix: Mapping[tuple[str, str], int],
+                   reserve: int = 1) -> list[str]:
+    """The cells of `mix` ({(module, type): count}) the bank cannot fill `reserve` times over; [] when it can.
+
+    `reserve` 3 asks for three times the paper's count per cell, so that papers drawn for different
+    trainees differ (issue 12).
+    """
+    items = list(bank.values()) if isinstance(bank, Mapping) else list(bank)
+    held: dict[tuple[str, str], int] = {}
+    for question in items:
+        held[(question.module, question.type)] = held.get((question.module, question.type), 0) + 1
+    problems = []
+    for (module, qtype), count in sorted(mix.items()):
+        needed = count * reserve
+        if held.get((module, qtype), 0) < needed:
+            times = f"（{count} × {reserve}）" if reserve != 1 else ""
+            problems.append(f"模块 {module} 题型 {qtype}：需要 {needed} 题{times}，题库只有 {held.get((module, qtype), 0)} 题"
+                            f" / module {module}, type {qtype}: needs {needed}, the bank holds {held.get((module, qtype), 0)}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A paper's mix: how many items per (module, type), points per type, and the reserve asked of the bank."""
+    id: str
+    counts: dict[tuple[str, str], int]
+    points: dict[str, float]
+    reserve: int = 1
+    file: str = ""
+
+    @property
+    def total_points(self) -> float:
+        return sum(count * self.points.get(qtype, 0) for (_, qtype), count in self.counts.items())
+
+
+def load_mix(path: Path | str) -> Mix:
+    """Read a mix file: `draw: {type: {module: count}}`, `points: {type: n}`, `reserve: n`, `total: n`."""
+    path = Path(path)
+    document = _read_yaml(path)
+
+    def fail(key: str, reason: str) -> QuestionBankError:
+        return QuestionBankError(path, None, key, reason)
+
+    if not isinstance(document, dict):
+        raise fail("draw", "须为映射 / must be a mapping")
+    unknown = set(document) - {"id", "title", "draw", "points", "reserve", "total"}
+    if unknown:
+        raise fail(sorted(unknown)[0], "未知字段 / unknown field")
+    draw, points = document.get("draw"), document.get("points") or {}
+    if not isinstance(draw, dict) or not draw:
+        raise fail("draw", "须为 “题型: {模块: 题数}” / must map type to {module: count}")
+    counts: dict[tuple[str, str], int] = {}
+    for qtype, per_module in draw.items():
+        if qtype not in AUTO_GRADED_TYPES and qtype != "essay":
+            raise fail(f"draw.{qtype}", f"未知题型 / unknown type; expected one of {', '.join(QUESTION_TYPES)}")
+        if not isinstance(per_module, dict):
+            raise fail(f"draw.{qtype}", "须为 {模块: 题数} / must map module to count")
+        for module, count in per_module.items():
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise fail(f"draw.{qtype}.{module}", "题数须为非负整数 / count must be a non-negative integer")
+            counts[(str(module), str(qtype))] = count
+    if not isinstance(points, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in points.values()):
+        raise fail("points", "须为 {题型: 正数} / must map type to a positive number")
+    missing = sorted({t for _, t in counts} - set(points)) if points else []
+    if missing:
+        raise fail("points", f"缺少题型 {missing[0]} 的分值 / no points for type {missing[0]}")
+    reserve = document.get("reserve", 1)
+    if not isinstance(reserve, int) or isinstance(reserve, bool) or reserve < 1:
+        raise fail("reserve", "须为正整数 / must be a positive integer")
+    mix = Mix(id=str(document.get("id") or path.stem), counts=counts, points={k: float(v) for k, v in points.items()},
+              reserve=reserve, file=str(path))
+    total = document.get("total")
+    if total is not None and points and abs(mix.total_points - total) > 1e-9:
+        raise fail("total", f"按题数与分值合计 {mix.total_points:g} 分，与 total {total} 不符 / points add up to "
+                            f"{mix.total_points:g}, not {total}")
+    return mix

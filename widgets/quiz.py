@@ -1,4 +1,4 @@
-"""Question widgets: the seven question types of the bank, a submit button, instant feedback.
+"""Question widgets: the bank's seven auto-graded types (essays are refused), a submit button, instant feedback.
 
     Quiz.from_bank("m1-q03")                                   # a lesson: judged, answer revealed
     Quiz.inline(id="a01-q1", type="single", stem="……", options=["甲", "乙"], store=store)
@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import ipywidgets as widgets
 import traitlets
 
-from dangxiao.questions import ID_PATTERN, QUESTION_TYPES, Question, QuestionBankError, get_question, parse_question
+from dangxiao.questions import AUTO_GRADED_TYPES, ID_PATTERN, Question, QuestionBankError, get_question, parse_question
 
 from ._datasets import source_title
 from .events import lesson_recorder
@@ -31,6 +31,8 @@ __all__ = ["Quiz", "QuizGroup"]
 
 INLINE_FILE = "<notebook>"  # what a bad inline question's error names as its file
 PLEASE_ANSWER = "请先作答，再点“提交”。"
+# The bank's essay (简答) items are graded by hand: no widget judges them.
+ESSAY_REFUSED = "简答题由教员人工评分，不能做成自测题；课件中请用思考题控件 Reflection / essay items are graded by hand"
 RECORDED = "已记录作答。"
 TYPE_LABELS = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题",
                "numeric": "数值题", "matching": "连线题", "ordering": "排序题"}
@@ -62,6 +64,8 @@ def _shuffled(values: Iterable[str], seed: str, avoid: tuple[str, ...] | None = 
 
 
 def spec_from_question(question: Question) -> QuizSpec:
+    if not question.auto_graded:
+        raise QuestionBankError(question.file, question.id, "type", ESSAY_REFUSED)
     left = tuple(k for k, _ in question.pairs)
     return QuizSpec(
         id=question.id, type=question.type, stem=question.stem, explanation=question.explanation,
@@ -79,8 +83,10 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
 
     if not isinstance(id, str) or not ID_PATTERN.match(id):
         raise fail("id", "须为小写 ASCII 字母、数字、- 或 _ / must be lowercase ASCII, digits, - or _")
-    if type not in QUESTION_TYPES:
-        raise fail("type", f"未知题型 '{type}' / unknown type; expected one of {', '.join(QUESTION_TYPES)}")
+    if type == "essay":
+        raise fail("type", ESSAY_REFUSED)
+    if type not in AUTO_GRADED_TYPES:
+        raise fail("type", f"未知题型 '{type}' / unknown type; expected one of {', '.join(AUTO_GRADED_TYPES)}")
     if not isinstance(stem, str) or not stem.strip():
         raise fail("stem", "缺少必填字段 / missing required field")
     left: tuple[str, ...] = ()

@@ -195,6 +195,53 @@ def check_question_bank(ctx: Context) -> list[str]:
     return problems
 
 
+APPLIED_SHARE_MINIMUM = 0.40  # issue 14: at least 40 % of the bank at 应用 or 分析
+
+
+@check("题库标签、层次比例与组卷 / bank tags, level share and paper mixes")
+def check_bank_coverage(ctx: Context) -> list[str]:
+    """Every item tagged (module, type, level, difficulty; checked on load), the bank's share of 应用/分析
+    items, one essay per module, and every mix in `questions/mixes/*.yaml` fillable `reserve` times over."""
+    from dangxiao.questions import APPLIED_LEVELS, QuestionBankError, applied_share, bank_fills_mix, load_mix, load_question_file
+
+    folder = ctx.datasets / "questions"
+    questions = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            questions += load_question_file(path)
+        except QuestionBankError:
+            return []  # reported by the question-bank check; shares and mixes of half a bank mean nothing
+    if not questions:
+        return []
+    problems = []
+    share = applied_share(questions)
+    if share < APPLIED_SHARE_MINIMUM:
+        problems.append(f"{folder}: {'/'.join(APPLIED_LEVELS)} 层次的题目只占 {share:.0%}，应不少于 {APPLIED_SHARE_MINIMUM:.0%}"
+                        f" / only {share:.0%} of the items are at 应用 or 分析")
+    modules = sorted({q.module for q in questions})
+    for module in modules:
+        if not any(q.module == module and q.type == "essay" for q in questions):
+            problems.append(f"{folder}: 模块 {module} 没有简答题（essay）/ module {module} has no essay item")
+    if ctx.courses is not None and (ctx.courses / "catalog.yaml").is_file():
+        from dangxiao.catalog import load_catalog
+
+        try:
+            known = {module.id for module in load_catalog(ctx.courses).modules}
+        except DangxiaoError:
+            known = None  # reported by the lessons check
+        for module in modules if known else ():
+            if module not in known:
+                problems.append(f"{folder}: 模块 {module} 不在课程目录中 / module {module} is not in catalog.yaml")
+    for path in sorted((folder / "mixes").glob("*.yaml")):
+        try:
+            mix = load_mix(path)
+        except QuestionBankError as error:
+            problems.append(str(error))
+            continue
+        problems += [f"{path}: {shortfall}" for shortfall in bank_fills_mix(questions, mix.counts, mix.reserve)]
+    return problems
+
+
 INDICATOR_TAG = "indicator:"
 SCALES = {"": 1, "万": 10 ** 4, "亿": 10 ** 8}
 

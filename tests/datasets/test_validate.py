@@ -97,6 +97,8 @@ module: m9
 questions:
   - id: m9-q01
     type: single
+    level: 记忆
+    difficulty: 易
     stem: 题干
     options: [甲, 乙]
     answer: 甲
@@ -107,7 +109,7 @@ questions:
 
 @pytest.mark.parametrize("broken, field", [
     (GOOD.replace("    answer: 甲\n", ""), "answer"),
-    (GOOD.replace("type: single", "type: essay"), "type"),
+    (GOOD.replace("type: single", "type: puzzle"), "type"),
     (GOOD.replace("answer: 甲", "answer: 丙"), "answer"),
     (GOOD.replace("source: wuhan", "source: beijing"), "source"),
 ])

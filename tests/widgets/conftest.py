@@ -12,6 +12,8 @@ BANK_YAML = textwrap.dedent("""\
     questions:
       - id: t1-single
         type: single
+        level: 理解
+        difficulty: 易
         stem: 推进基层治理现代化的根本保证是什么？
         options: [坚持党的全面领导, 增加经费, 扩大编制]
         answer: 坚持党的全面领导
@@ -19,6 +21,8 @@ BANK_YAML = textwrap.dedent("""\
         source: yangquan
       - id: t1-multiple
         type: multiple
+        level: 理解
+        difficulty: 易
         stem: 下列哪些属于“三个坚持”？
         options: [坚持党的全面领导, 坚持法治思维, 坚持改革创新, 坚持规模扩张]
         answer: [坚持党的全面领导, 坚持法治思维, 坚持改革创新]
@@ -26,12 +30,16 @@ BANK_YAML = textwrap.dedent("""\
         source: yangquan
       - id: t1-truefalse
         type: truefalse
+        level: 理解
+        difficulty: 易
         stem: 枫桥经验强调把矛盾化解在基层。
         answer: true
         explanation: 小事不出村。
         source: wuhan
       - id: t1-fill
         type: fill
+        level: 理解
+        difficulty: 易
         stem: 村居法律顾问制度的目标是一居（村）一____。
         answer: 律师
         accepted: [名律师]
@@ -39,6 +47,8 @@ BANK_YAML = textwrap.dedent("""\
         source: yangquan
       - id: t1-numeric
         type: numeric
+        level: 理解
+        difficulty: 易
         stem: 群众满意率是多少（%）？
         answer: 95.2
         tolerance: 0.05
@@ -46,12 +56,16 @@ BANK_YAML = textwrap.dedent("""\
         source: wuhan
       - id: t1-matching
         type: matching
+        level: 理解
+        difficulty: 易
         stem: 把地方与做法连起来。
         pairs: {阳泉: 一居一律师, 武汉: 小邻里, 银川: 四优四提}
         explanation: 各地做法不同。
         source: yinchuan
       - id: t1-ordering
         type: ordering
+        level: 理解
+        difficulty: 易
         stem: 把调解步骤排好顺序。
         items: [受理, 查明事实, 组织调解, 签订协议]
         explanation: 先查明事实再调解。

@@ -141,7 +141,7 @@ def test_inline_bad_question_names_the_id_and_reason():
         Quiz.inline(id="a01-q9", type="single", stem="？", options=["甲", "乙"], answer="丙")
     assert "a01-q9" in str(error.value) and "不在选项中" in str(error.value)
     with pytest.raises(QuestionBankError, match="未知题型"):
-        Quiz.inline(id="a01-q9", type="essay", stem="？")
+        Quiz.inline(id="a01-q9", type="puzzle", stem="？")
     with pytest.raises(QuestionBankError, match="options"):
         Quiz.inline(id="a01-q9", type="single", stem="？")
 
