@@ -107,6 +107,9 @@ class KernelBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     sent_at: float
+    # The page the kernel runs for, when the kernel knows it (Voila puts it in SCRIPT_NAME for a kernel it
+    # starts for a request). `dangxiao serve` ignores it: there the server knows each kernel's lesson.
+    page: LessonPath | None = None
     events: list[KernelEvent] = Field(min_length=1, max_length=MAX_BATCH)
 
 

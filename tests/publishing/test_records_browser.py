@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,10 @@ def test_a_site_with_a_roster_refuses_everything_to_strangers(site, support):
     if kernel:
         status, _ = support.get(server.url + f"/api/kernels/{kernel}")
         assert status == 403
-        assert asyncio.run(_websocket(server.url.replace("http", "ws") + f"/api/kernels/{kernel}/channels")) == "refused"
+        url = server.url.replace("http", "ws") + f"/api/kernels/{kernel}/channels"
+        # In a thread of its own: Playwright's sync API holds this thread's event loop.
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(asyncio.run, _websocket(url)).result() == "refused"
 
 
 async def _websocket(url: str) -> str:

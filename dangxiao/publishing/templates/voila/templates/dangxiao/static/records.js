@@ -31,7 +31,7 @@
 
   function link(href, text, cls) {
     var a = document.createElement("a");
-    a.href = base + href;
+    a.href = href;  // absolute paths from /dangxiao/api/me
     a.textContent = text;
     if (cls) { a.className = cls; }
     return a;
@@ -50,12 +50,11 @@
       who.className = "dx-who";
       who.textContent = me.user.name + "（" + me.user.id + "）";
       bar.appendChild(who);
-      bar.appendChild(link("", "课程目录"));
-      bar.appendChild(link("dangxiao/me", "我的学习"));
-      if (me.user.role === "instructor" || me.user.role === "admin") {
-        bar.appendChild(link("dangxiao/class", "班级学习情况"));
-      }
-      bar.appendChild(link("logout", "退出登录", "dx-logout"));
+      var links = me.links || {};
+      bar.appendChild(link(links.gallery, "课程目录"));
+      bar.appendChild(link(links.me, "我的学习"));
+      if (links["class"]) { bar.appendChild(link(links["class"], "班级学习情况")); }
+      bar.appendChild(link(links.logout, "退出登录", "dx-logout"));
     }
     bar.hidden = false;
   }
