@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import nbformat
+import pandas as pd
 import pytest
 
 from dangxiao.assessments import assessment_bank, draw_paper, load_blueprint, score_paper
@@ -235,3 +236,16 @@ def test_practice_is_not_written_to_nbgrader(graded, kit, tmp_path):
     paper = draw_paper(practice, graded["bank"], "zhang_san", 7)
     with pytest.raises(DangxiaoError, match="练习"):
         write_submission(graded["course"], "zhang_san", paper, {}, SUBMITTED_AT)
+
+
+def test_reliability_reads_the_same_positions_from_the_gradebook(graded):
+    from dangxiao.grading.reliability import gradebook_position_scores, position_scores
+
+    course, bank = graded["course"], graded["bank"]
+    results = [score_paper(p, bank, graded["answers"][name]) for name, p in graded["papers"].items()]
+    expected = position_scores(results)
+    expected.columns = [position_grade_id(k) for k in expected.columns]
+    from_gradebook = gradebook_position_scores(f"sqlite:///{course / 'gradebook.db'}", "quiz")
+    # (the gradebook is as autograded in the fixture: later tests write submissions but grade nothing)
+    pd.testing.assert_frame_equal(from_gradebook.sort_index(), expected.astype(float).sort_index())
+    assert (from_gradebook.isna().sum(axis=1) == 1).all()  # the essay waits for the formgrader
