@@ -186,6 +186,13 @@ def build_source_notebook(blueprint: Blueprint, bank: Mapping[str, Question]) ->
     return nb
 
 
+def _stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    # nbformat gives new cells random ids; the grade id is unique and keeps a rebuild byte-identical
+    for cell in notebook.cells:
+        cell.id = cell.metadata["nbgrader"]["grade_id"]
+    return notebook
+
+
 def write_source_notebook(blueprint: Blueprint, bank: Mapping[str, Question], course_dir: Path | str) -> Path:
     """Write `source/<id>/<id>.ipynb` (no outputs). Refuses a folder holding another notebook."""
     folder = Path(course_dir) / "source" / blueprint.id
@@ -193,7 +200,7 @@ def write_source_notebook(blueprint: Blueprint, bank: Mapping[str, Question], co
     others = sorted(p.name for p in folder.glob("*.ipynb") if p != target) if folder.is_dir() else []
     if others:
         raise DangxiaoError(f"{folder}: 已有其他笔记本 {others[0]}，未写入；先移走它 / holds another notebook, not written")
-    notebook = build_source_notebook(blueprint, bank)
+    notebook = _stable_ids(build_source_notebook(blueprint, bank))
     nbformat.validate(notebook)
     folder.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(notebook) + "\n"
@@ -237,7 +244,9 @@ def _display_cell(item, response: Any, raw: Any, question: Question | None) -> n
             lines.append("**评分要点 / rubric:**")
             lines += [f"- {_escape(point if isinstance(point, str) else str(point.get('text', point)) if isinstance(point, dict) else str(point))}"
                       for point in points]
-    return new_markdown_cell("\n".join(lines))
+    cell = new_markdown_cell("\n".join(lines))
+    cell.id = f"shown-{item.position:02d}"
+    return cell
 
 
 def write_submission(course_dir: Path | str, trainee: str, paper: Paper, answers: Mapping[str, Any],

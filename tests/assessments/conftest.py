@@ -141,3 +141,25 @@ def final_bank():
     counts = {cell: 3 * n for cell, n in FINAL_MIX.items()}
     counts["m1", "fill"] = 2
     return make_bank(counts)
+
+
+def write_bank_files(folder: Path, counts: dict[tuple[str, str], int]) -> Path:
+    """A bank in the shipped YAML format (fields today's loader knows), one file per module."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    modules: dict[str, list] = {}
+    for question in make_bank(counts).values():
+        raw = {"id": question.id, "type": question.type, "stem": question.stem, "explanation": question.explanation,
+               "source": question.source, "tags": list(question.tags)}
+        if question.options:
+            raw["options"] = list(question.options)
+        raw["answer"] = list(question.answer) if question.type == "multiple" else question.answer
+        if question.accepted:
+            raw["accepted"] = list(question.accepted)
+        modules.setdefault(question.module, []).append(raw)
+    for module, questions in modules.items():
+        (folder / f"{module}.yaml").write_text(
+            yaml.safe_dump({"module": module, "title": f"测试 {module}", "questions": questions}, allow_unicode=True,
+                           sort_keys=False), encoding="utf-8")
+    return folder
