@@ -55,6 +55,8 @@ __all__ = [
     "build_source_notebook",
     "write_source_notebook",
     "write_submission",
+    "is_paper_literal",
+    "EMPTY_PAPER_SOURCE",
 ]
 
 DATA_CELL = "paper"
@@ -85,6 +87,39 @@ DATA_HEADER = ("# 试卷与作答：交卷时由考试系统写入，学员不�
 def _paper_assignment(data: dict) -> str:
     # repr() of a str is always a valid Python literal: no answer text can break out of it
     return f"PAPER = json.loads({json.dumps(data, ensure_ascii=False, sort_keys=True)!r})"
+
+
+#: what a data cell that is not a plain paper literal is replaced with before grading: every position fails
+EMPTY_PAPER_SOURCE = ("# 试卷单元不是考试系统写入的格式，已清空：各题按未作答评分 / "
+                      "the data cell was not a plain paper literal and was emptied\nPAPER = {}")
+
+
+def is_paper_literal(source: str) -> bool:
+    """Whether a data cell is exactly what `write_submission` writes: `import json` and
+    `PAPER = json.loads("<one string literal>")` holding a JSON object, and nothing else — no code
+    that could run before the test cells (e.g. replace `judge`)."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    if len(body) != 2 or not isinstance(body[0], ast.Import) or [a.name for a in body[0].names] != ["json"] \
+            or body[0].names[0].asname is not None:
+        return False
+    assign = body[1]
+    if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)
+            and assign.targets[0].id == "PAPER" and isinstance(assign.value, ast.Call)):
+        return False
+    call = assign.value
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "loads" and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "json" and len(call.args) == 1 and not call.keywords
+            and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
+        return False
+    try:
+        return isinstance(json.loads(call.args[0].value), dict)
+    except ValueError:
+        return False
 
 
 def _data_source(data: dict) -> str:

@@ -106,9 +106,13 @@ def graded(tmp_path_factory, kit):
         write_submission(course, name, paper, answers[name], SUBMITTED_AT, bank=bank)
     submitted_text = {name: (course / "submitted" / name / "quiz" / "quiz.ipynb").read_text(encoding="utf-8")
                       for name in papers}
+    # a twin of the course as submitted, for `dangxiao autograde` (the sandboxed engine) to grade
+    import shutil
+    twin = root / "twin"
+    shutil.copytree(course, twin)
     autograde = kit.nbgrader(course, "autograde", "quiz")
     return dict(kit=kit, course=course, bank=bank, blueprint=blueprint, source=source, papers=papers,
-                answers=answers, submitted_text=submitted_text, log=autograde.stdout + autograde.stderr)
+                answers=answers, submitted_text=submitted_text, twin=twin, log=autograde.stdout + autograde.stderr)
 
 
 def test_gradebook_holds_what_score_paper_gives(graded):
@@ -249,3 +253,63 @@ def test_reliability_reads_the_same_positions_from_the_gradebook(graded):
     # (the gradebook is as autograded in the fixture: later tests write submissions but grade nothing)
     pd.testing.assert_frame_equal(from_gradebook.sort_index(), expected.astype(float).sort_index())
     assert (from_gradebook.isna().sum(axis=1) == 1).all()  # the essay waits for the formgrader
+
+
+def test_dangxiao_autograde_gives_the_same_scores(graded):
+    """The sandboxed parallel engine (`dangxiao autograde`) on a twin of the submitted course."""
+    from dangxiao import cli
+
+    twin, bank = graded["twin"], graded["bank"]
+    assert cli.main(["autograde", "quiz", "--course", str(twin), "--jobs", "2"]) == 0
+    for name, paper in graded["papers"].items():
+        result = score_paper(paper, bank, graded["answers"][name])
+        grades, total, _ = gradebook_scores(twin, "quiz", name)
+        assert total == result.total
+        assert [grades[position_grade_id(i.position)][0] for i in result.items if i.type != "essay"] == \
+            [i.earned for i in result.items if i.type != "essay"]
+
+
+def test_a_data_cell_with_code_is_emptied_by_check_paper_cell(graded, tmp_path):
+    """A forged submission whose data cell also replaces `judge` gets full marks from plain nbgrader
+    (OverwriteCells restores test cells, not the data cell); with CheckPaperCell selected in the course
+    config it gets nothing. The edited test cell is restored by nbgrader either way."""
+    kit, bank, blueprint = graded["kit"], graded["bank"], graded["blueprint"]
+    course = kit.temp_course(tmp_path / "course")
+    write_source_notebook(blueprint, bank, course)
+    kit.nbgrader(course, "generate_assignment", "quiz")
+    paper = draw_paper(blueprint, bank, "mallory")
+    answers = {item.item_id: wrong(item, bank[item.item_id]) for item in paper.items if item.type != "essay"}
+    folder = write_submission(course, "mallory", paper, answers, SUBMITTED_AT)
+    path = folder / "quiz.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "paper":
+            cell.source += "\njudge = lambda *args, **kwargs: True"
+        elif gid == "item_01":
+            cell.source = "pass"
+    nbformat.write(notebook, path)
+    auto_points = sum(i.points for i in paper.items if i.type != "essay")
+    assert score_paper(paper, bank, answers).total == 0
+
+    kit.nbgrader(course, "autograde", "quiz")
+    assert gradebook_scores(course, "quiz", "mallory")[1] == auto_points  # the threat is real
+
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+        handle.write("\nfrom dangxiao.grading.exam_paper import SANITIZE_PREPROCESSORS\n"
+                     "c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS\n")
+    result = kit.nbgrader(course, "autograde", "quiz", "--force")
+    assert "不是考试系统写入的格式" in result.stdout + result.stderr
+    assert gradebook_scores(course, "quiz", "mallory")[1] == 0
+    # honest submissions are untouched by the check
+    assert "不是考试系统写入的格式" not in graded["log"]
+
+
+def test_paper_literal_check():
+    from dangxiao.assessments.nbgrader_route import is_paper_literal
+
+    good = 'import json\nPAPER = json.loads(\'{"items": []}\')'
+    assert is_paper_literal("# 注释\n" + good)
+    for bad in (good + "\nx = 1", good.replace("json.loads", "eval"), 'import json\nPAPER = json.loads(open("x").read())',
+                'import json as j\nPAPER = j.loads("{}")', 'import json\nPAPER = json.loads("[1]")', "PAPER = {", ""):
+        assert not is_paper_literal(bad), bad
