@@ -30,7 +30,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["Reliability", "cronbach_alpha", "kr20", "paper_reliability", "position_scores", "gradebook_position_scores"]
+__all__ = ["Reliability", "cronbach_alpha", "kr20", "paper_reliability", "position_scores", "item_scores",
+           "gradebook_position_scores"]
 
 
 def _matrix(scores: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -100,6 +101,18 @@ def position_scores(results: Iterable) -> pd.DataFrame:
     rows = {}
     for result in results:
         rows[result.trainee_id] = {item.position: (math.nan if item.correct is None else item.earned) for item in result.items}
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1)
+
+
+def item_scores(results: Iterable) -> pd.DataFrame:
+    """Trainees × item ids from scored papers, NaN where a trainee never saw the item — the input for
+    per-item statistics across papers. (`itemstats.item_statistics` counts a missing grade as 0, which
+    suits one fixed assignment; for drawn papers drop the NaN per item instead: an unseen item was not
+    failed.)"""
+    rows = {}
+    for result in results:
+        rows[result.trainee_id] = {item.item_id: (math.nan if item.correct is None else item.earned)
+                                   for item in result.items}
     return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1)
 
 

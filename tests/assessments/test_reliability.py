@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dangxiao.grading.reliability import cronbach_alpha, kr20, paper_reliability, position_scores
+from dangxiao.grading.reliability import cronbach_alpha, item_scores, kr20, paper_reliability, position_scores
 
 # A perfect Guttman pattern, 5 trainees × 4 right/wrong items. By hand:
 # p = .8 .6 .4 .2, Σpq = .16+.24+.24+.16 = .8; totals 4 3 2 1 0, population variance 2;
@@ -73,3 +73,7 @@ def test_position_matrix_from_scored_papers(kit, tmp_path, final_bank):
     assert list(matrix.columns) == list(range(1, 31)) and list(matrix.index) == [f"t{n}" for n in range(6)]
     assert matrix.sum(axis=1).tolist() == [r.total for r in results]
     assert cronbach_alpha(matrix) > 0.9
+    by_item = item_scores(results)
+    assert by_item.notna().sum(axis=1).tolist() == [30] * 6  # each trainee saw 30 items
+    assert by_item.shape[1] > 30 and by_item.isna().any().any()  # ... not the same 30
+    assert by_item.sum(axis=1).tolist() == matrix.sum(axis=1).tolist()
