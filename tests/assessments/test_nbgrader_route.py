@@ -313,3 +313,10 @@ def test_paper_literal_check():
     for bad in (good + "\nx = 1", good.replace("json.loads", "eval"), 'import json\nPAPER = json.loads(open("x").read())',
                 'import json as j\nPAPER = j.loads("{}")', 'import json\nPAPER = json.loads("[1]")', "PAPER = {", ""):
         assert not is_paper_literal(bad), bad
+
+
+def test_source_notebook_passes_its_own_tests(graded):
+    """The source's example paper, answered by the key, passes every test cell (nbgrader validate runs
+    the notebook in a kernel, hidden tests included): the keys and the judge agree."""
+    result = graded["kit"].nbgrader(graded["course"], "validate", str(graded["source"]))
+    assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout
