@@ -307,6 +307,8 @@ _MESSAGES = {
     "string_type": "须为文字 / must be text",
     "list_type": "须为列表 / must be a list",
     "dict_type": "须为映射 / must be a mapping",
+    "model_type": "须为映射 / must be a mapping",
+    "model_attributes_type": "须为映射 / must be a mapping",
     "datetime_parsing": "须为日期时间，如 2026-12-20 09:00 / must be a date and time",
     "datetime_from_date_parsing": "须为日期时间，如 2026-12-20 09:00 / must be a date and time",
     "string_too_short": "不能为空 / must not be empty",
@@ -328,7 +330,10 @@ def _location(loc: tuple) -> str:
 
 
 def _error_from_validation(file: str, error: ValidationError) -> BlueprintError:
-    first = error.errors()[0]
+    errors = error.errors()
+    # in a union (difficulty: list or range) pydantic reports every branch; the branch that failed on
+    # content, not on the kind of value, is the one the author meant
+    first = next((e for e in errors if not e["type"].endswith("_type")), errors[0])
     template = _MESSAGES.get(first["type"])
     ctx = first.get("ctx") or {}
     if template:

@@ -205,3 +205,15 @@ def test_extends_reads_the_parent_and_refuses_loops(kit, tmp_path):
 
 def test_blueprints_live_in_the_course():
     assert assessments_dir().name == "assessments" and (assessments_dir() / "final.yaml").is_file()
+
+
+@pytest.mark.parametrize("draw, key, cause", [
+    ("{type: single, count: 1, difficulty: {min: 0.9, max: 0.1}}", "draws[0].difficulty", "min 大于 max"),
+    ("{type: single, count: 1, difficulty: {lo: 1}}", "draws[0].difficulty.lo", "未知键"),
+    ("[1, 2]", "draws[0]", "须为映射"),
+    ("{type: single, count: x}", "draws[0].count", "须为整数"),
+])
+def test_bad_draws_name_the_key(kit, tmp_path, draw, key, cause):
+    text = MINIMAL.replace("{module: m1, type: single, count: 2}", draw)
+    error = refused(kit, tmp_path, text)
+    assert (error.key, cause in error.reason) == (key, True), error
