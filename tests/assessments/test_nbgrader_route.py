@@ -301,6 +301,15 @@ def test_a_data_cell_with_code_is_emptied_by_check_paper_cell(graded, tmp_path):
     result = kit.nbgrader(course, "autograde", "quiz", "--force")
     assert "不是考试系统写入的格式" in result.stdout + result.stderr
     assert gradebook_scores(course, "quiz", "mallory")[1] == 0
+    # the sandboxed engine reads the same course config
+    from dangxiao import cli
+
+    (course / "gradebook.db").unlink()
+    import shutil
+    shutil.rmtree(course / "autograded")
+    kit.nbgrader(course, "generate_assignment", "quiz", "--force")
+    assert cli.main(["autograde", "quiz", "--course", str(course), "--jobs", "1"]) == 0
+    assert gradebook_scores(course, "quiz", "mallory")[1] == 0
     # honest submissions are untouched by the check
     assert "不是考试系统写入的格式" not in graded["log"]
 
