@@ -329,3 +329,35 @@ def test_source_notebook_passes_its_own_tests(graded):
     the notebook in a kernel, hidden tests included): the keys and the judge agree."""
     result = graded["kit"].nbgrader(graded["course"], "validate", str(graded["source"]))
     assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout
+
+
+def test_shipped_final_through_plain_nbgrader(kit, tmp_path):
+    """The shipped `final` blueprint end to end: the shipped bank once it can serve it, until then a
+    fixture bank of three times the mix. Two trainees, `nbgrader generate_assignment final` and
+    `nbgrader autograde final`; the gradebook equals score_paper for both."""
+    from dangxiao.assessments import check_blueprint
+
+    final = load_blueprint("final")
+    bank = load_bank()
+    try:
+        check_blueprint(final, bank)
+    except DangxiaoError:
+        bank = load_bank(kit.write_bank_files(tmp_path / "bank", {c: 3 * n for c, n in kit.FINAL_MIX.items()}))
+    course = kit.temp_course(tmp_path / "course")
+    write_source_notebook(final, bank, course)
+    kit.nbgrader(course, "generate_assignment", "final")
+    expected = {}
+    for name, every in (("trainee_a", 1), ("trainee_b", 3)):
+        paper = draw_paper(final, bank, name)
+        # trainee_a answers everything by the key but the multiples; trainee_b every third item only
+        answers = {item.item_id: right(bank[item.item_id]) for n, item in enumerate(paper.items)
+                   if n % every == 0 and not (every == 1 and item.type == "multiple")}
+        write_submission(course, name, paper, answers, SUBMITTED_AT)
+        expected[name] = score_paper(paper, bank, answers)
+    kit.nbgrader(course, "autograde", "final")
+    assert expected["trainee_a"].total == 75 and expected["trainee_a"].passed
+    assert expected["trainee_b"].passed is False
+    for name, result in expected.items():
+        grades, total, _ = gradebook_scores(course, "final", name)
+        assert total == result.total
+        assert [grades[position_grade_id(i.position)][0] for i in result.items] == [i.earned for i in result.items]
