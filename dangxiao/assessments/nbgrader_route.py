@@ -244,9 +244,14 @@ def write_source_notebook(blueprint: Blueprint, bank: Mapping[str, Question], co
     return target
 
 
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]()#!|~])")
+
+
 def _escape(text: str) -> str:
-    # a trainee's text shown as Markdown must stay text: no HTML in the formgrader or the feedback page
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """A trainee's text shown as Markdown stays text: no HTML, links, images or emphasis in the
+    formgrader or the feedback page (entities for HTML, backslash escapes for Markdown)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
 
 
 def _shown_answer(value: Any) -> str:

@@ -82,7 +82,7 @@ def graded(tmp_path_factory, kit):
     for item in paper.items:
         q = bank[item.item_id]
         if item.type == "essay":
-            a[item.item_id] = "党建引领 <script>alert(1)</script> 群众参与"
+            a[item.item_id] = "党建引领 <script>alert(1)</script> [点我](javascript:alert(2)) 群众参与"
         elif item is first_single or item is second_multiple:
             a[item.item_id] = wrong(item, q)
         elif item is first_tf:
@@ -171,6 +171,7 @@ def test_submission_shows_the_paper_and_keeps_trainee_text_as_text(graded):
     essay = next(i for i in zhang.items if i.type == "essay")
     cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == position_grade_id(essay.position))
     assert cell.cell_type == "markdown" and "&lt;script&gt;" in cell.source
+    assert "\\[点我\\]\\(javascript" in cell.source  # a Markdown link stays text
     # no Markdown cell carries the trainee's HTML (the data cell is Python source, shown as code)
     assert not any("<script>" in c.source for c in notebook.cells if c.cell_type == "markdown")
     assert f"{essay.item_id} 要点一" in text  # the rubric, for the grader
