@@ -392,6 +392,7 @@ def load_blueprint(path_or_id: Path | str, folder: Path | str | None = None,
         blueprint = Blueprint.model_validate({**document, "file": str(path)})
     except ValidationError as error:
         raise _error_from_validation(str(path), error) from None
+    blueprint.own_items()  # the blueprint's own questions are validated on load too, bank or not
     if bank is not None:
         check_blueprint(blueprint, bank)
     return blueprint

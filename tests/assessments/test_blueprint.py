@@ -217,3 +217,12 @@ def test_bad_draws_name_the_key(kit, tmp_path, draw, key, cause):
     text = MINIMAL.replace("{module: m1, type: single, count: 2}", draw)
     error = refused(kit, tmp_path, text)
     assert (error.key, cause in error.reason) == (key, True), error
+
+
+def test_own_items_are_validated_on_load(kit, tmp_path):
+    text = MINIMAL.replace("draws:\n  - {module: m1, type: single, count: 2}\n", "fixed: [own-1]\n") + (
+        "items:\n  - {id: own-1, type: single, stem: 题, options: [甲, 乙], answer: 丙, explanation: 解, source: yangquan}\n")
+    error = refused(kit, tmp_path, text)
+    assert error.key == "items[0]" and "answer" in error.reason
+    ok = load_blueprint(kit.write_blueprint(tmp_path, "quiz", text.replace("answer: 丙", "answer: 乙")), bank={})
+    assert ok.fixed == ["own-1"]

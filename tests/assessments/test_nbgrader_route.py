@@ -362,3 +362,20 @@ def test_shipped_final_through_plain_nbgrader(kit, tmp_path):
         grades, total, _ = gradebook_scores(course, "final", name)
         assert total == result.total
         assert [grades[position_grade_id(i.position)][0] for i in result.items] == [i.earned for i in result.items]
+
+
+def test_feedback_pages_hold_no_key(graded):
+    """`dangxiao feedback` on exam submissions: a page per trainee, hidden tests (the keys) stripped and
+    the page checked line by line against them."""
+    from dangxiao import cli
+    from dangxiao.grading.feedback import page_text
+
+    course = graded["course"]
+    assert cli.main(["feedback", "quiz", "--course", str(course)]) == 0
+    for name, paper in graded["papers"].items():
+        (page,) = (course / "feedback" / name / "quiz").glob("*.html")
+        text = page_text(page, include_scripts=True)
+        assert "KEY" not in text and "EXPLAIN" not in text
+        assert paper.items[0].stem in text
+        others = set(graded["papers"]["li_si" if name == "zhang_san" else "zhang_san"].item_ids) - set(paper.item_ids)
+        assert not any(f"'{qid}'" in text or f'"{qid}"' in text for qid in others)  # no other paper's items
