@@ -1,0 +1,130 @@
+"""`dangxiao exam …`: the instructor's side of the tests drawn per trainee.
+
+  dangxiao exam check final                         # the blueprint against the bank
+  dangxiao exam paper final --trainee zhang_san     # that trainee's paper (Markdown on stdout)
+  dangxiao exam paper final --trainee zhang_san --attempt 2 --key -o 试卷.docx   # with key, as Word
+  dangxiao exam build final                         # write assignments/source/final/final.ipynb
+
+Blueprints are read from `assignments/assessments/` (`--blueprints DIR`), the bank from
+`datasets/questions/` (`--bank DIR`).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dangxiao.errors import DangxiaoError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="exam_command", metavar="ACTION", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("assessment", metavar="ASSESSMENT", help="测验 id（蓝图文件名）或蓝图路径 / blueprint id or path")
+        p.add_argument("--blueprints", metavar="DIR", help="蓝图目录（默认 assignments/assessments/）/ blueprint folder")
+        p.add_argument("--bank", metavar="DIR", help="题库目录（默认 datasets/questions/）/ question bank folder")
+
+    check = sub.add_parser("check", help="按题库检查蓝图 / check a blueprint against the bank")
+    common(check)
+    paper = sub.add_parser("paper", help="打印某学员的试卷 / print a trainee's paper")
+    common(paper)
+    paper.add_argument("--trainee", required=True, metavar="ID", help="学员 id / trainee id")
+    paper.add_argument("--attempt", type=int, default=1, metavar="N", help="第几次作答（默认 1）/ attempt number")
+    paper.add_argument("--key", action="store_true", help="附答案与解析（仅供教员）/ include the key and explanations")
+    paper.add_argument("-o", "--output", metavar="FILE", help="写入 .md 或 .docx 文件（默认打印）/ write .md or .docx")
+    paper.add_argument("--force", action="store_true", help="覆盖已有的输出文件 / overwrite FILE")
+    build = sub.add_parser("build", help="生成 nbgrader 源笔记本 / write the nbgrader source notebook")
+    common(build)
+    build.add_argument("--course", metavar="DIR", help="课程目录（默认 assignments/）/ nbgrader course folder")
+
+
+def _load(args):
+    from dangxiao.assessments import assessment_bank, load_blueprint
+    from dangxiao.questions import load_bank
+
+    bank = load_bank(args.bank)
+    blueprint = load_blueprint(args.assessment, args.blueprints)
+    return blueprint, assessment_bank(blueprint, bank)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dangxiao.assessments import check_blueprint
+
+    blueprint, bank = _load(args)
+    check_blueprint(blueprint, bank)
+    if args.exam_command == "check":
+        return _check(blueprint, bank)
+    if args.exam_command == "paper":
+        return _paper(args, blueprint, bank)
+    return _build(args, blueprint, bank)
+
+
+def _check(blueprint, bank) -> int:
+    from dangxiao.assessments.blueprint import draw_pools
+
+    pools = draw_pools(blueprint, bank)
+    items = len(blueprint.fixed) + sum(d.count for d in blueprint.draws)
+    points = sum(blueprint.points[bank[q].type] for q in blueprint.fixed) + sum(
+        blueprint.points[d.type] * d.count for d in blueprint.draws)
+    print(f"{blueprint.file}: 通过 / ok — {blueprint.title}（{blueprint.id}，{'考试' if blueprint.counted else '练习'}）"
+          f" {items} 题，满分 {points:g} 分")
+    for draw, pool in zip(blueprint.draws, pools):
+        print(f"  {draw.describe()}: 抽 {draw.count} / 可选 {len(pool)} (×{len(pool) / draw.count:.1f})")
+    return 0
+
+
+def _paper(args, blueprint, bank) -> int:
+    from dangxiao.assessments import draw_paper
+    from dangxiao.assessments.printout import paper_blocks, paper_markdown
+
+    paper = draw_paper(blueprint, bank, args.trainee, args.attempt)
+    if not args.output:
+        print(paper_markdown(paper, bank, key=args.key), end="")
+        return 0
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise DangxiaoError(f"{target}: 已存在，未覆盖；要覆盖请加 --force / exists, use --force")
+    if target.suffix.lower() == ".docx":
+        _write_docx(target, paper_blocks(paper, bank, key=args.key))
+    elif target.suffix.lower() in (".md", ".markdown", ".txt"):
+        target.write_text(paper_markdown(paper, bank, key=args.key), encoding="utf-8")
+    else:
+        raise DangxiaoError(f"{target}: 只能写 .md 或 .docx / write .md or .docx")
+    print(f"已写入 / written: {target}")
+    return 0
+
+
+def _write_docx(target: Path, blocks) -> None:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.size = Pt(11)
+    # East Asian text needs its own font slot in Word, or it falls back to a Latin font's glyph box
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    for kind, text in blocks:
+        if kind == "title":
+            document.add_heading(text, level=1)
+        elif kind == "heading":
+            document.add_heading(text, level=2)
+        elif kind == "option":
+            document.add_paragraph(text).paragraph_format.left_indent = Pt(18)
+        elif kind == "key":
+            run = document.add_paragraph().add_run(text)
+            run.font.color.rgb = RGBColor(0xB0, 0x1C, 0x1C)
+        else:
+            document.add_paragraph(text)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(target))
+
+
+def _build(args, blueprint, bank) -> int:
+    from dangxiao.assessments.nbgrader_route import write_source_notebook
+    from dangxiao.grading.course import find_course
+
+    course = find_course(args.course)
+    path = write_source_notebook(blueprint, bank, course)
+    print(f"已生成 / written: {path}（下一步 / next: dangxiao release {blueprint.id}）")
+    return 0
