@@ -25,6 +25,7 @@ c.CourseInfo.assignment_titles = {
     "a02": "作业二　用 pandas 读武汉的数字",
     "a03": "作业三　法治案例备忘录（问题—原因—对策）",
     "a04": "作业四　12345 热线数据分析（模拟数据）",
+    "final": "结业测试（每人一份随机试卷，见 assessments/final.yaml）",
 }
 
 # Submissions on USB sticks or by mail: one zip per trainee named `<学员id>.zip` holding the
@@ -54,3 +55,10 @@ c.GenerateFeedback.preprocessors = [
 from dangxiao.grading.feedback import offline_template_config  # noqa: E402
 
 c.merge(offline_template_config())
+
+# Test papers (assessments/*.yaml, `dangxiao exam build`): each submission's data cell must be only the
+# trainee's paper as the server wrote it. A forged cell (code instead of data) is blanked before grading,
+# so it earns nothing; without this stock nbgrader would run it.
+from dangxiao.grading.exam_paper import SANITIZE_PREPROCESSORS  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS

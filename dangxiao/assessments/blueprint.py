@@ -14,7 +14,7 @@ unknown keys are refused)::
     draws:                         # drawn per trainee from the bank
       - {module: m1, type: single, count: 4}
       - {type: truefalse, tags: [法治], level: [应用, 分析], count: 2}
-      - {type: single, difficulty: {min: 0.3, max: 0.8}, count: 1}
+      - {type: single, difficulty: [中, 难], count: 1}
     fixed: [m1-q01]                # on every paper
     items_module: m1               # module of the blueprint's own questions (below)
     items: []                      # the blueprint's own questions, in the bank's format (e.g. a01's)
@@ -42,20 +42,19 @@ import datetime as _dt
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dangxiao.errors import DangxiaoError
-from dangxiao.questions import QUESTION_TYPES, Question, QuestionBankError, parse_question
+from dangxiao.questions import DIFFICULTIES, LEVELS, QUESTION_TYPES, Question, QuestionBankError, parse_question
 
 __all__ = [
     "ASSESSMENT_TYPES",
     "Blueprint",
     "BlueprintError",
     "Draw",
-    "Range",
     "assessments_dir",
     "check_blueprint",
     "load_blueprint",
@@ -91,24 +90,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Range(_Strict):
-    """A numeric range for `difficulty` (either end may be left out)."""
-
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Range":
-        if self.min is None and self.max is None:
-            raise ValueError("须给出 min 或 max / give min or max")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min 大于 max / min is greater than max")
-        return self
-
-
-Scalar = Union[str, int, float]
-
-
 def _as_list(value: Any) -> Any:
     if value is None or isinstance(value, (list, tuple)):
         return value
@@ -122,18 +103,13 @@ class Draw(_Strict):
     count: int = Field(gt=0)
     module: list[str] | None = None
     tags: list[str] = []
-    level: list[Scalar] | None = None
-    difficulty: list[Scalar] | Range | None = None
+    level: list[Literal[LEVELS]] | None = None  # type: ignore[valid-type]  # 记忆 理解 应用 分析
+    difficulty: list[Literal[DIFFICULTIES]] | None = None  # type: ignore[valid-type]  # 易 中 难
 
-    @field_validator("module", "level", mode="before")
+    @field_validator("module", "level", "difficulty", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return _as_list(value)
-
-    @field_validator("difficulty", mode="before")
-    @classmethod
-    def _listify_difficulty(cls, value: Any) -> Any:
-        return value if isinstance(value, dict) else _as_list(value)
 
     @field_validator("type")
     @classmethod
@@ -151,25 +127,10 @@ class Draw(_Strict):
             return False
         if self.tags and not set(self.tags) <= set(question.tags):
             return False
-        if self.level is not None:
-            level = getattr(question, "level", None)
-            if level is None or str(level) not in {str(v) for v in self.level}:
-                return False
-        if self.difficulty is not None:
-            difficulty = getattr(question, "difficulty", None)
-            if difficulty is None:
-                return False
-            if isinstance(self.difficulty, Range):
-                try:
-                    value = float(difficulty)
-                except (TypeError, ValueError):
-                    return False
-                if self.difficulty.min is not None and value < self.difficulty.min:
-                    return False
-                if self.difficulty.max is not None and value > self.difficulty.max:
-                    return False
-            elif str(difficulty) not in {str(v) for v in self.difficulty}:
-                return False
+        if self.level is not None and question.level not in self.level:
+            return False
+        if self.difficulty is not None and question.difficulty not in self.difficulty:
+            return False
         return True
 
     def describe(self) -> str:
@@ -181,7 +142,7 @@ class Draw(_Strict):
         if self.level:
             parts.append("level=" + "/".join(map(str, self.level)))
         if self.difficulty is not None:
-            parts.append(f"difficulty={self.difficulty if not isinstance(self.difficulty, Range) else self.difficulty.model_dump(exclude_none=True)}")
+            parts.append("difficulty=" + "/".join(self.difficulty))
         return ", ".join(parts)
 
 
@@ -322,7 +283,7 @@ def _location(loc: tuple) -> str:
             key += f"[{part}]"
         elif part in ("function-after", "function-before") or str(part).startswith(("list[", "union[", "function-")):
             continue  # pydantic's names for union / validator branches, not keys of the file
-        elif part in ("Range", "str", "int", "float"):
+        elif part in ("str", "int", "float"):
             continue
         else:
             key += ("." if key else "") + str(part)
@@ -331,7 +292,7 @@ def _location(loc: tuple) -> str:
 
 def _error_from_validation(file: str, error: ValidationError) -> BlueprintError:
     errors = error.errors()
-    # in a union (difficulty: list or range) pydantic reports every branch; the branch that failed on
+    # in a union (e.g. a list or null) pydantic reports every branch; the branch that failed on
     # content, not on the kind of value, is the one the author meant
     first = next((e for e in errors if not e["type"].endswith("_type")), errors[0])
     template = _MESSAGES.get(first["type"])

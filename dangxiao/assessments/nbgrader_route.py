@@ -44,7 +44,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from dangxiao.assessments.blueprint import Blueprint, assessment_bank, check_blueprint, draw_pools
 from dangxiao.assessments.kernel import AnswerError, answer_key, normalise_response
-from dangxiao.assessments.paper import TRUE_FALSE_OPTIONS, TYPE_LABELS, Paper, draw_paper
+from dangxiao.assessments.paper import TRUE_FALSE_OPTIONS, TYPE_LABELS, Paper, draw_paper, rubric_lines
 from dangxiao.errors import DangxiaoError
 from dangxiao.questions import Question
 
@@ -278,12 +278,10 @@ def _display_cell(item, response: Any, raw: Any, question: Question | None) -> n
         answer = _shown_answer(response) if response is not None or raw is None else f"（无效作答 / invalid: {_shown_answer(raw)}）"
         lines.append(f"**学员作答 / answer:** {_escape(answer)}")
     else:
-        rubric = getattr(question, "rubric", None) if question is not None else None
+        rubric = rubric_lines(question) if question is not None else []
         if rubric:
-            points = rubric if isinstance(rubric, (list, tuple)) else [rubric]
             lines.append("**评分要点 / rubric:**")
-            lines += [f"- {_escape(point if isinstance(point, str) else str(point.get('text', point)) if isinstance(point, dict) else str(point))}"
-                      for point in points]
+            lines += [f"- {_escape(line)}" for line in rubric]
     cell = new_markdown_cell("\n".join(lines))
     cell.id = f"shown-{item.position:02d}"
     return cell

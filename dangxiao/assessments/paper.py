@@ -28,7 +28,7 @@ from dangxiao.assessments.matching import SlotMatching
 from dangxiao.errors import DangxiaoError
 from dangxiao.questions import Question
 
-__all__ = ["Paper", "PaperItem", "TYPE_LABELS", "TRUE_FALSE_OPTIONS", "draw_paper", "paper_seed"]
+__all__ = ["Paper", "PaperItem", "TYPE_LABELS", "TRUE_FALSE_OPTIONS", "draw_paper", "paper_seed", "rubric_lines"]
 
 TYPE_LABELS = {
     "single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题", "numeric": "数值题",
@@ -218,3 +218,8 @@ def draw_paper(blueprint: Blueprint, bank: Mapping[str, Question], trainee_id: s
         time_limit=blueprint.time_limit, show_results=blueprint.show_results or "immediately",
         counted=blueprint.counted,
     )
+
+
+def rubric_lines(question) -> list[str]:
+    """An essay item's rubric as the grader reads it: one line per criterion with its points."""
+    return [f"{criterion}（{points:g} 分）" for criterion, points in getattr(question, "rubric", ())]

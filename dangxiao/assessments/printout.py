@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from dangxiao.assessments.paper import TRUE_FALSE_OPTIONS, TYPE_LABELS, Paper
+from dangxiao.assessments.paper import TRUE_FALSE_OPTIONS, TYPE_LABELS, Paper, rubric_lines
 from dangxiao.questions import Question
 
 __all__ = ["paper_blocks", "paper_markdown"]
@@ -33,10 +33,9 @@ def _key_text(question: Question, options: tuple[str, ...]) -> str:
         return "；".join(f"{k} → {v}" for k, v in question.pairs)
     if question.type == "ordering":
         return " → ".join(question.items)
-    rubric = getattr(question, "rubric", None)
+    rubric = rubric_lines(question)
     if rubric:
-        points = rubric if isinstance(rubric, (list, tuple)) else [rubric]
-        return "评分要点：" + "；".join(p.get("text", str(p)) if isinstance(p, dict) else str(p) for p in points)
+        return "评分要点：" + "；".join(rubric)
     return "（人工评分 / graded by hand）"
 
 

@@ -1,9 +1,8 @@
 """Fixture banks and blueprints for the assessment tests.
 
-The shipped bank is still too small for `final` (the bank branch triples it), and it has no `level`,
-`difficulty`, `rubric` or `essay` yet; `FixtureQuestion` carries those optional fields the way the
-richer bank will, so drawing and scoring are tested on banks of known shape. Stems, options and
-answers are placeholders (测试题), never shown to anyone.
+Drawing and scoring are tested on banks of known shape, built with the bank's own `Question` (levels,
+difficulties, essay rubrics included) and written in its YAML format where a test needs files. Stems,
+options and answers are placeholders (测试题), never shown to anyone.
 """
 from __future__ import annotations
 
@@ -11,15 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dangxiao.paths import assignments_dir
-from dangxiao.questions import Question
+from dangxiao.questions import DIFFICULTIES, LEVELS, Question
 
-LEVELS = ("记忆", "理解", "应用", "分析")
 FINAL_MIX = {
     ("m1", "single"): 4, ("m2", "single"): 4, ("m3", "single"): 4, ("m4", "single"): 3,
     ("m1", "multiple"): 1, ("m2", "multiple"): 1, ("m3", "multiple"): 2, ("m4", "multiple"): 1,
@@ -28,14 +25,7 @@ FINAL_MIX = {
 CELL_TIMEOUT = 20  # seconds per cell in the temp course (as tests/assignments)
 
 
-@dataclass(frozen=True)
-class FixtureQuestion(Question):
-    level: str | None = None
-    difficulty: float | None = None
-    rubric: tuple[str, ...] = ()
-
-
-def make_question(module: str, qtype: str, number: int, **extra) -> FixtureQuestion:
+def make_question(module: str, qtype: str, number: int, **extra) -> Question:
     qid = f"{module}-{qtype[:2]}{number:02d}"
     options: tuple[str, ...] = ()
     answer: object
@@ -56,16 +46,18 @@ def make_question(module: str, qtype: str, number: int, **extra) -> FixtureQuest
         fields["tolerance"] = 0.5
     elif qtype == "essay":
         answer = None
-        fields["rubric"] = (f"{qid} 要点一", f"{qid} 要点二")
+        fields["rubric"] = ((f"{qid} 要点一", 1.0), (f"{qid} 要点二", 1.0))
+        fields["key_points"] = ((f"{qid} 要点一", ()), (f"{qid} 要点二", ()))
+        fields["points"] = 2.0
     else:
         raise ValueError(qtype)
     base = dict(
         id=qid, type=qtype, stem=f"测试题 {qid}：题干", explanation=f"解析-{qid}-EXPLAIN", source="yangquan",
         answer=answer, options=options, tags=("测试", f"组{number % 2}"), module=module,
-        level=LEVELS[number % 4], difficulty=round(0.1 + 0.1 * (number % 9), 1), **fields,
+        level=LEVELS[number % 4], difficulty=DIFFICULTIES[number % 3], **fields,
     )
     base.update(extra)
-    return FixtureQuestion(**base)
+    return Question(**base)
 
 
 def make_bank(counts: dict[tuple[str, str], int]) -> dict[str, FixtureQuestion]:
@@ -144,14 +136,15 @@ def final_bank():
 
 
 def write_bank_files(folder: Path, counts: dict[tuple[str, str], int]) -> Path:
-    """A bank in the shipped YAML format (fields today's loader knows), one file per module."""
+    """A bank in the shipped YAML format, one file per module."""
     import yaml
 
     folder.mkdir(parents=True, exist_ok=True)
     modules: dict[str, list] = {}
     for question in make_bank(counts).values():
         raw = {"id": question.id, "type": question.type, "stem": question.stem, "explanation": question.explanation,
-               "source": question.source, "tags": list(question.tags)}
+               "source": question.source, "tags": list(question.tags), "level": question.level,
+               "difficulty": question.difficulty}
         if question.options:
             raw["options"] = list(question.options)
         raw["answer"] = list(question.answer) if question.type == "multiple" else question.answer

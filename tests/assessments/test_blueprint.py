@@ -1,6 +1,8 @@
 """Blueprints are validated on load; bad ones are refused with the file, the key and the cause."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import datetime as dt
 from collections import Counter
 
@@ -179,17 +181,17 @@ def test_fixed_items_leave_the_pools(kit, tmp_path):
 def test_level_and_difficulty_filters(kit, tmp_path, final_bank):
     text = MINIMAL.replace("  - {module: m1, type: single, count: 2}",
                            "  - {module: [m1, m2], type: single, level: [应用, 分析], count: 3}\n"
-                           "  - {type: single, difficulty: {min: 0.5, max: 0.7}, count: 2}\n"
-                           "  - {type: single, level: 记忆, difficulty: [0.5], count: 1}")
+                           "  - {type: single, difficulty: [中, 难], count: 2}\n"
+                           "  - {type: single, level: 记忆, difficulty: 易, count: 1}")
     blueprint = load_blueprint(kit.write_blueprint(tmp_path, "quiz", text), bank=final_bank)
     for trainee in range(20):
         paper = draw_paper(blueprint, final_bank, f"t{trainee}")
         drawn = [final_bank[q] for q in paper.item_ids]
         assert sum(q.level in ("应用", "分析") and q.module in ("m1", "m2") for q in drawn) >= 3
-        assert sum(0.5 <= q.difficulty <= 0.7 for q in drawn) >= 2
-        assert any(q.level == "记忆" and q.difficulty == 0.5 for q in drawn)
-    # a bank without levels cannot serve a level filter
-    plain = {qid: q for qid, q in load_bank().items()}
+        assert sum(q.difficulty in ("中", "难") for q in drawn) >= 2
+        assert any(q.level == "记忆" and q.difficulty == "易" for q in drawn)
+    # inline questions carry no level: a bank of them cannot serve a level filter
+    plain = {qid: replace(q, level="") for qid, q in final_bank.items()}
     error = refused(kit, tmp_path, text, bank=plain)
     assert error.key == "draws[0]"
 
@@ -208,8 +210,8 @@ def test_blueprints_live_in_the_course():
 
 
 @pytest.mark.parametrize("draw, key, cause", [
-    ("{type: single, count: 1, difficulty: {min: 0.9, max: 0.1}}", "draws[0].difficulty", "min 大于 max"),
-    ("{type: single, count: 1, difficulty: {lo: 1}}", "draws[0].difficulty.lo", "未知键"),
+    ("{type: single, count: 1, difficulty: [极难]}", "draws[0].difficulty[0]", "易"),
+    ("{type: single, count: 1, level: 背诵}", "draws[0].level[0]", "记忆"),
     ("[1, 2]", "draws[0]", "须为映射"),
     ("{type: single, count: x}", "draws[0].count", "须为整数"),
 ])

@@ -276,6 +276,11 @@ def test_a_data_cell_with_code_is_emptied_by_check_paper_cell(graded, tmp_path):
     config it gets nothing. The edited test cell is restored by nbgrader either way."""
     kit, bank, blueprint = graded["kit"], graded["bank"], graded["blueprint"]
     course = kit.temp_course(tmp_path / "course")
+    config = course / "nbgrader_config.py"
+    shipped = config.read_text(encoding="utf-8")
+    assert "c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS" in shipped  # the course ships it on
+    config.write_text(shipped.replace("c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS", ""),
+                      encoding="utf-8")  # off, to show what it stops
     write_source_notebook(blueprint, bank, course)
     kit.nbgrader(course, "generate_assignment", "quiz")
     paper = draw_paper(blueprint, bank, "mallory")
@@ -296,9 +301,7 @@ def test_a_data_cell_with_code_is_emptied_by_check_paper_cell(graded, tmp_path):
     kit.nbgrader(course, "autograde", "quiz")
     assert gradebook_scores(course, "quiz", "mallory")[1] == auto_points  # the threat is real
 
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write("\nfrom dangxiao.grading.exam_paper import SANITIZE_PREPROCESSORS\n"
-                     "c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS\n")
+    config.write_text(shipped, encoding="utf-8")
     result = kit.nbgrader(course, "autograde", "quiz", "--force")
     assert "不是考试系统写入的格式" in result.stdout + result.stderr
     assert gradebook_scores(course, "quiz", "mallory")[1] == 0
