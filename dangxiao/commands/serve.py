@@ -58,6 +58,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(a throw-away record store)",
     )
     parser.add_argument(
+        "--course", type=Path, default=None, metavar="DIR",
+        help="nbgrader 课程目录：测验蓝图（assessments/）与交卷（submitted/）/ the nbgrader course: test blueprints "
+        "and where submitted tests go (default: the project's assignments/)",
+    )
+    parser.add_argument(
         "--credit-rule", type=Path, default=None, metavar="YAML",
         help="学时认定规则（格式见 dangxiao.credit_rule）/ the 学时 crediting rule shown in 我的学习",
     )
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         db=args.db,
         credit_rule=args.credit_rule,
         demo=args.demo,
+        course=args.course,
     )
     settings.validate()
     print(

@@ -6,6 +6,7 @@ record store has a roster, sign-in and the learning record.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dangxiao.publishing.settings import ServeSettings, default_max_kernels, voila_config
 
@@ -44,6 +45,20 @@ def _demo_store():
     return store
 
 
+def _exam_catalog(settings: ServeSettings):
+    from dangxiao.paths import assignments_dir
+    from dangxiao.publishing.exam_handlers import ExamCatalog
+
+    course = Path(settings.course or assignments_dir())
+    catalog = ExamCatalog(course / "assessments", course)
+    if catalog.blueprints:
+        print(f"测验 / tests: {', '.join(sorted(catalog.blueprints))}（交卷写入 submissions to {course}/submitted）",
+              flush=True)
+    for error in catalog.errors:
+        print(f"测验蓝图有误，未上线 / blueprint refused: {error}", flush=True)
+    return catalog
+
+
 def serve(settings: ServeSettings) -> int:
     """Run the gallery until interrupted (blocking)."""
     from dangxiao.catalog import load_catalog
@@ -66,6 +81,8 @@ def serve(settings: ServeSettings) -> int:
     register_template_path()
     app = DangxiaoVoila(config=config)
     app.records, app.credit_rule = records, rule
+    if records is not None:
+        app.exams = _exam_catalog(settings)
     app.initialize([])
     app.start()
     return 0

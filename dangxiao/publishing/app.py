@@ -6,6 +6,7 @@ from voila.app import Voila
 
 from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
 
+from dangxiao.publishing.exam_handlers import SWEEP_SECONDS, exam_handlers
 from dangxiao.publishing.records_handlers import MeAPIHandler, records_handlers
 from dangxiao.publishing.handlers import (
     FileHandler,
@@ -29,6 +30,7 @@ class DangxiaoVoila(Voila):
     name = "dangxiao-voila"
     records = None
     credit_rule = None
+    exams = None  # an ExamCatalog: the course's tests, with a roster only
 
     def init_settings(self):
         settings = super().init_settings()
@@ -36,6 +38,7 @@ class DangxiaoVoila(Voila):
         settings["dangxiao_records"] = self.records
         settings["dangxiao_courses"] = self.root_dir
         settings["dangxiao_credit_rule"] = self.credit_rule
+        settings["dangxiao_exams"] = self.exams
         return settings
 
     def init_handlers(self):
@@ -52,6 +55,8 @@ class DangxiaoVoila(Voila):
         handlers.append((url_path_join(self.server_url, r"/dangxiao/api/me"), MeAPIHandler))
         if self.records is not None:
             handlers.extend(records_handlers(self.server_url, common))
+        if self.exams is not None:
+            handlers.extend(exam_handlers(self.server_url, common))
         handlers.append(
             (
                 url_path_join(self.server_url, r"/voila/render/(.*)"),
@@ -60,6 +65,16 @@ class DangxiaoVoila(Voila):
             )
         )
         return handlers
+
+    def start(self):
+        if self.exams is not None:
+            from tornado.ioloop import IOLoop, PeriodicCallback
+
+            def sweep():
+                IOLoop.current().run_in_executor(None, self.exams.sweep, self.records)
+
+            PeriodicCallback(sweep, SWEEP_SECONDS * 1000).start()
+        super().start()
 
     def _hardened(self, handler: tuple) -> tuple:
         """Swap Voila's static-file handlers for subclasses with Chinese errors and stricter paths."""

@@ -48,9 +48,13 @@ class GalleryHandler(BaseVoilaHandler):
         modules = gallery_modules(catalog, self.base_url)
         self.set_header("Cache-Control", "no-cache")
         recording = self.settings.get("dangxiao_records") is not None
+        exams = self.settings.get("dangxiao_exams")
+        tests = [{"id": b.id, "title": b.title, "practice": b.mode == "practice", "minutes": b.time_limit,
+                  "url": f"{self.base_url}exam/{b.id}"} for b in exams.blueprints.values()] if exams else []
         self.finish(
             self.render_template(
                 "gallery.html",
+                tests=tests,
                 recording=recording,
                 account=self.current_user if recording else None,
                 catalog_title=catalog.title,

@@ -65,6 +65,7 @@ class ServeSettings:
     db: str | None = None  # record store URL; None = $DANGXIAO_DB or data/records.sqlite
     credit_rule: Path | None = None  # 学时 rule YAML shown in 我的学习; None = the default rule
     demo: bool = False  # a throw-away record store with sample accounts
+    course: Path | None = None  # the nbgrader course tests are submitted to; None = the project's assignments/
 
     @property
     def local_url(self) -> str:

@@ -19,6 +19,8 @@ __all__ = [
     "QuizAttempt",
     "Response",
     "Setting",
+    "ExamAttempt",
+    "ExamAnswer",
     "ROLES",
 ]
 
@@ -116,3 +118,33 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ExamAttempt(Base):
+    """One trainee's attempt at a test: the paper drawn for it (the key stays in the bank), its clock kept
+    by the server, and how it ended. The answers are `ExamAnswer` rows; the nbgrader submission is written
+    from these (`exported_at`), so a failed export loses nothing and can be repeated."""
+
+    __tablename__ = "exam_attempts"
+    __table_args__ = (UniqueConstraint("account_id", "assessment_id", "attempt"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    assessment_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    paper: Mapped[dict] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    submitted_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # trainee | timeout
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # score_paper's PaperResult
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ExamAnswer(Base):
+    """The latest answer to one item of an attempt, saved as the trainee gives it."""
+
+    __tablename__ = "exam_answers"
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("exam_attempts.id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answer: Mapped[object] = mapped_column(JSON, nullable=True)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)

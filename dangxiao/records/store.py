@@ -253,6 +253,19 @@ class RecordStore:
                     row = db.get(Setting, "cookie_secret")
             return bytes.fromhex(row.value)
 
+    def setting(self, key: str) -> str | None:
+        with self.session() as db:
+            row = db.get(Setting, key)
+            return row.value if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.session() as db, db.begin():
+            row = db.get(Setting, key)
+            if row is None:
+                db.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+
     # -- events ----------------------------------------------------------------------------------------
     def record_events(self, account_id: str, lesson_id: str, events: list) -> int:
         """Store a batch of validated events (`dangxiao.events` models, or `LessonOpen`) for one trainee
