@@ -4,6 +4,8 @@
   dangxiao exam paper final --trainee zhang_san     # that trainee's paper (Markdown on stdout)
   dangxiao exam paper final --trainee zhang_san --attempt 2 --key -o 试卷.docx   # with key, as Word
   dangxiao exam build final                         # write assignments/source/final/final.ipynb
+  dangxiao exam collect final                       # papers finished on the site → submitted/ (if any is missing)
+  dangxiao exam release-results final               # trainees see their scores; wrong items join their 错题本
 
 Blueprints are read from `assignments/assessments/` (`--blueprints DIR`), the bank from
 `datasets/questions/` (`--bank DIR`).
@@ -11,6 +13,7 @@ Blueprints are read from `assignments/assessments/` (`--blueprints DIR`), the ba
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dangxiao.errors import DangxiaoError
@@ -36,6 +39,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     build = sub.add_parser("build", help="生成 nbgrader 源笔记本 / write the nbgrader source notebook")
     common(build)
     build.add_argument("--course", metavar="DIR", help="课程目录（默认 assignments/）/ nbgrader course folder")
+    for name, text in (("collect", "把站点上已交的试卷写成 nbgrader 提交 / write finished papers as nbgrader submissions"),
+                       ("release-results", "向学员公布成绩与解析 / let trainees see their results")):
+        action = sub.add_parser(name, help=text, description=text)
+        common(action)
+        action.add_argument("--course", metavar="DIR", help="课程目录（默认 assignments/）/ nbgrader course folder")
+        action.add_argument("--db", metavar="URL", help="学习记录库（默认 $DANGXIAO_DB 或 data/records.sqlite）/ record store")
 
 
 def _load(args):
@@ -56,7 +65,28 @@ def run(args: argparse.Namespace) -> int:
         return _check(blueprint, bank)
     if args.exam_command == "paper":
         return _paper(args, blueprint, bank)
+    if args.exam_command in ("collect", "release-results"):
+        return _site(args, blueprint, bank)
     return _build(args, blueprint, bank)
+
+
+def _site(args, blueprint, bank) -> int:
+    """What instructors do with the papers taken on the site (the record store)."""
+    from dangxiao.grading.course import find_course
+    from dangxiao.records import exams, open_store
+
+    store = open_store(args.db)
+    now = datetime.now(timezone.utc)
+    exams.finish_expired(store, {blueprint.id: blueprint}, bank, now)
+    if args.exam_command == "release-results":
+        count = exams.release_results(store, blueprint)
+        print(f"{blueprint.id}: 已公布 {count} 份试卷的成绩 / results released for {count} papers")
+        return 0
+    written = exams.export_pending(store, blueprint, bank, find_course(args.course))
+    print(f"{blueprint.id}: 写出 {len(written)} 份提交 / {len(written)} submissions written")
+    for folder in written:
+        print(f"  {folder}")
+    return 0
 
 
 def _check(blueprint, bank) -> int:

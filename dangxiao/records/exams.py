@@ -42,6 +42,7 @@ __all__ = [
     "export_attempt",
     "export_pending",
     "attempts_of",
+    "answers_of",
     "results_released",
     "release_results",
 ]
@@ -98,7 +99,8 @@ def attempts_of(store: RecordStore, account_id: str | None, assessment_id: str) 
         return [_view(row) for row in db.scalars(query)]
 
 
-def _answers(store: RecordStore, attempt_id: int) -> dict[str, Any]:
+def answers_of(store: RecordStore, attempt_id: int) -> dict[str, Any]:
+    """The saved answers of an attempt, by item id."""
     with store.session() as db:
         return {a.item_id: a.answer for a in db.scalars(select(ExamAnswer).where(ExamAnswer.attempt_id == attempt_id))}
 
@@ -165,8 +167,10 @@ def finish(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Question
     attempt = _attempt(store, attempt_id, account_id)
     if not attempt.open:
         return attempt
-    answers = _answers(store, attempt_id)
+    answers = answers_of(store, attempt_id)
     result = score_paper(attempt.paper, assessment_bank(blueprint, bank), answers).to_dict()
+    if attempt.deadline is not None and now >= attempt.deadline:
+        by = "timeout"  # whoever asks, the server's clock says the time was up
     when = min(now, attempt.deadline) if (by == "timeout" and attempt.deadline) else now
     with store.session() as db, db.begin():
         db.execute(update(ExamAttempt).where(ExamAttempt.id == attempt_id, ExamAttempt.submitted_at.is_(None))
@@ -196,7 +200,7 @@ def release_results(store: RecordStore, blueprint: Blueprint) -> int:
 def _to_wrongbook(store: RecordStore, attempt: AttemptView) -> None:
     """The attempt's judged items as quiz attempts of the pseudo-lesson `exam:<id>` (once per attempt):
     the 错题本 and the item analysis read them with the lessons' questions."""
-    answers = _answers(store, attempt.id)
+    answers = answers_of(store, attempt.id)
     with store.session() as db, db.begin():
         for item in (attempt.result or {}).get("items", []):
             if item["correct"] is None:
@@ -234,7 +238,7 @@ def export_attempt(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, 
 
     if attempt.open or not blueprint.counted:
         return None
-    folder = write_submission(course, attempt.account_id, attempt.paper, _answers(store, attempt.id),
+    folder = write_submission(course, attempt.account_id, attempt.paper, answers_of(store, attempt.id),
                               attempt.submitted_at, bank=assessment_bank(blueprint, bank),
                               replace=attempt.exported_at is not None)
     with store.session() as db, db.begin():
@@ -273,7 +277,7 @@ def exam_state(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Ques
     current = next((a for a in attempts if a.open), None)
     if current is not None:
         state.update(status="in_progress", attempt_id=current.id, paper=current.paper.public_view(),
-                     answers=_answers(store, current.id),
+                     answers=answers_of(store, current.id),
                      deadline=current.deadline.timestamp() if current.deadline else None)
         return state
     if attempts:
@@ -286,7 +290,7 @@ def exam_state(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Ques
             result = last.result
             paper_result = PaperResult(**{**result, "items": tuple(ItemResult(**i) for i in result["items"])})
             state["result"] = feedback_view(last.paper, assessment_bank(blueprint, bank), paper_result,
-                                            _answers(store, last.id))
+                                            answers_of(store, last.id))
         else:
             state["result"] = None  # released by the instructor through the gradebook and feedback
     return state
