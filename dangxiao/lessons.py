@@ -10,7 +10,9 @@ import html
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
+
+from dangxiao.copying import COPY_RUN, copied_runs, fold_width, string_values
 
 __all__ = [
     "lesson_header",
@@ -26,8 +28,14 @@ __all__ = [
     "flag_explorer",
     "flagged_rows",
     "check_courses",
+    "check_notebook",
+    "check_scenario_files",
+    "notebook_copy_problems",
+    "yaml_copy_problems",
+    "objective_problems",
     "quoted_spans",
     "copied_runs",
+    "COPY_RUN",
     "REQUIRED_SECTIONS",
 ]
 
@@ -329,13 +337,16 @@ def quoted_spans(text: str) -> list[tuple[str, bool]]:
 
 def _canonical(text: str) -> str:
     # The articles mix half- and full-width punctuation: compare formulations on one form.
-    table = str.maketrans({",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"})
-    return re.sub(r"\s+", "", text.translate(table))
+    return fold_width(text)
 
 
 @lru_cache(maxsize=1)
 def normalised_sources() -> dict[str, str] | None:
-    """Each source article as normalised simplified text, or None when it cannot be built here."""
+    """Each source article as normalised simplified text, or None when it cannot be built here.
+
+    The articles are looked for in `$DANGXIAO_SEEDS`, else in `../shared/seeds` beside the checkout;
+    `dangxiao validate --sources DIR` passes its own folder's texts to `check_courses` instead.
+    """
     try:
         from dangxiao.datasets.normalise import normalise
     except ImportError:
@@ -362,51 +373,56 @@ def _seed_path(name: str) -> Path | None:
     return None
 
 
-COPY_RUN = 20  # characters: a longer run shared with an article (outside quotation marks) is copied prose
-_MARKUP = re.compile(r"[*#>|`\-]|\[|\]")
-
-
-def _prose(text: str) -> str:
-    """Text as compared for copying: quotations and titles blanked out, markup and spaces dropped."""
-    text = re.sub(r"“[^“”]*”|《[^《》]*》|‘[^‘’]*’", "\n", text)
-    return _canonical(_MARKUP.sub("", text).replace("\n", "\u2028"))
-
-
-def copied_runs(text: str, sources: dict[str, str], length: int = COPY_RUN) -> list[tuple[str, str]]:
-    """(run, source id) for every run of `length` characters of `text` (outside quotations) found in a source."""
-    prose = _prose(text)
-    windows = _source_windows(tuple(sorted(sources.items())), length)
-    found, index = [], 0
-    while index + length <= len(prose):
-        run = prose[index:index + length]
-        if "\u2028" not in run and run in windows:
-            end = index + length
-            while end < len(prose) and prose[index:end + 1] in sources.get(windows[run], ""):
-                end += 1
-            found.append((prose[index:end], windows[run]))
-            index = end
-        else:
-            index += 1
-    return found
-
-
-@lru_cache(maxsize=4)
-def _source_windows(items: tuple[tuple[str, str], ...], length: int) -> dict[str, str]:
-    windows: dict[str, str] = {}
-    for source_id, text in items:
-        canonical = _canonical(text)
-        for start in range(len(canonical) - length + 1):
-            windows.setdefault(canonical[start:start + length], source_id)
-    return windows
-
-
 def _cell_text(cell) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
 
+def _copy_problems(path: Path, where: str, text: str, sources: Mapping[str, str] | None) -> list[str]:
+    return [f"{path}: {where} 与原文 {source_id} 有一段相同文字，请用自己的话改写 / copied from the article: {run}"
+            for run, source_id in copied_runs(text, sources or {})] if sources else []
+
+
+def notebook_copy_problems(path: Path, sources: Mapping[str, str] | None) -> list[str]:
+    """Copied prose in every cell (markdown, and the strings a code cell shows) of one notebook."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:
+        return [f"{path}: 无法读取 / unreadable notebook: {error}"]
+    return [problem for cell in notebook.cells
+            for problem in _copy_problems(path, f"单元格 {cell.get('id', '?')}", _cell_text(cell), sources)]
+
+
+def yaml_copy_problems(path: Path, sources: Mapping[str, str] | None, skip: Iterable[str] = ()) -> list[str]:
+    """Copied prose in every string of one YAML file (keys in `skip` left out: names, verbatim quotations)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return [f"{path}: 无法读取 YAML / unreadable YAML: {str(error).splitlines()[0]}"]
+    return [problem for where, text in string_values(document, skip)
+            for problem in _copy_problems(path, where, text, sources)]
+
+
+def _quotation_problems(path: Path, text: str, quotation_texts: set[str], sources: Mapping[str, str] | None) -> list[str]:
+    """Attributed “…” must be a dataset quotation; other “…” (a named formulation) must occur in an article."""
+    problems = []
+    folded_quotes = {fold_width(q) for q in quotation_texts}
+    corpus = [fold_width(t) for t in (sources or {}).values()] + sorted(folded_quotes)
+    for span, attributed in quoted_spans(text):
+        if attributed:
+            if fold_width(span) not in folded_quotes:
+                problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
+        elif sources and not any(fold_width(span) in doc for doc in corpus):
+            problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+    return problems
+
+
 def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str], quotation_ids: set[str],
-                   sources: dict[str, str] | None) -> list[str]:
+                   sources: Mapping[str, str] | None) -> list[str]:
     """Problems of one lesson notebook, one line each."""
     import nbformat
 
@@ -438,43 +454,53 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
     for quote_id in SHOW_QUOTE_CALL.findall(code):
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
-    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
-    if sources is not None:
-        canonical_sources = {key: _canonical(value) for key, value in sources.items()}
-        for cell in notebook.cells:
-            for run, source_id in copied_runs(_cell_text(cell), canonical_sources):
-                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 与原文 {source_id} 有一段相同文字，请用自己的话改写 / "
-                                f"copied from the article: {run}")
+    problems += objective_problems(path, markdown)
+    problems += notebook_copy_problems(path, sources)
     for text in (markdown, code):
-        for span, attributed in quoted_spans(text):
-            if attributed:
-                if span not in quotation_texts:
-                    problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
-            elif sources is not None and not any(_canonical(span) in doc for doc in corpus):
-                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+        problems += _quotation_problems(path, text, quotation_texts, sources)
     return problems
 
 
-def check_content_files(root: Path, quotation_texts: set[str], sources: dict[str, str] | None) -> list[str]:
+# 学习目标 are what a trainee can do afterwards: each numbered item under the heading starts with 能.
+_OBJECTIVES = re.compile(r"^#+\s*学习目标\s*$(.*?)(?=^#+\s)", re.M | re.S)
+_ITEM = re.compile(r"^\s*(?:\d+[.、]|[-*])\s*(.+)$", re.M)
+
+
+def objective_problems(path: Path, markdown: str) -> list[str]:
+    """The 学习目标 section lists objectives, each a 能…… statement of what the trainee can do."""
+    match = _OBJECTIVES.search(markdown + "\n# end")
+    if match is None:
+        return []  # the missing section is reported by check_notebook
+    items = _ITEM.findall(match.group(1))
+    if not items:
+        return [f"{path}: “学习目标”下没有逐条列出的目标 / no listed objectives"]
+    return [f"{path}: 学习目标须写成“能……”（学完能做什么）/ objective is not a 能… statement: {item[:30]}"
+            for item in items if not item.lstrip("*").startswith("能")]
+
+
+def check_content_files(root: Path, quotation_texts: set[str], sources: Mapping[str, str] | None) -> list[str]:
     """The YAML content beside the lessons (catalog, scenarios): quoted wording and copied prose."""
     problems = []
-    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
-    canonical_sources = {key: _canonical(value) for key, value in (sources or {}).items()}
     for path in sorted(root.rglob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        for span, attributed in quoted_spans(text):
-            if attributed and span not in quotation_texts:
-                problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
-            elif not attributed and sources is not None and not any(_canonical(span) in doc for doc in corpus):
-                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
-        if sources is not None:
-            for run, source_id in copied_runs(text, canonical_sources):
-                problems.append(f"{path}: 与原文 {source_id} 有一段相同文字 / copied from the article: {run}")
+        problems += _quotation_problems(path, path.read_text(encoding="utf-8"), quotation_texts, sources)
+        problems += yaml_copy_problems(path, sources)
     return problems
 
 
-def check_courses(courses: Path | str | None = None) -> list[str]:
-    """Problems in the lessons (catalog, outputs, sections, quotations), one line each; [] when all is well."""
+def _quotation_texts() -> tuple[set[str], set[str], list[str]]:
+    try:
+        quotations = _data().quotations()
+        return set(quotations["text"]), set(quotations["id"]), []
+    except Exception as error:  # the datasets are checked on their own by `dangxiao validate`
+        return set(), set(), [f"quotations: 无法读取引文数据，未核对引文 / cannot read the quotations dataset: {error}"]
+
+
+def check_courses(courses: Path | str | None = None, sources: Mapping[str, str] | None = None) -> list[str]:
+    """Problems in the lessons (catalog, outputs, sections, objectives, quotations, copied prose); [] when all is well.
+
+    `sources` are the normalised articles ({source id: text}); without them they are looked for where
+    `normalised_sources()` looks, and the checks against the articles are skipped if they are not found.
+    """
     from dangxiao.catalog import load_catalog
     from dangxiao.errors import DangxiaoError
 
@@ -486,16 +512,13 @@ def check_courses(courses: Path | str | None = None) -> list[str]:
                 for name in catalog.missing_notebooks()]
     problems += [f"{catalog.root / name}: 未列入 catalog.yaml / not listed in the catalog"
                  for name in catalog.unlisted_notebooks()]
-    try:
-        quotations = _data().quotations()
-        quotation_texts, quotation_ids = set(quotations["text"]), set(quotations["id"])
-    except Exception as error:  # the datasets are checked on their own by `dangxiao validate`
-        problems.append(f"quotations: 无法读取引文数据，未核对引文 / cannot read the quotations dataset: {error}")
-        quotation_texts, quotation_ids = set(), set()
-    try:
-        sources = normalised_sources()
-    except Exception:
-        sources = None
+    quotation_texts, quotation_ids, trouble = _quotation_texts()
+    problems += trouble
+    if sources is None:
+        try:
+            sources = normalised_sources()
+        except Exception:
+            sources = None
     problems += check_content_files(catalog.root, quotation_texts, sources)
     ids_by_notebook = {lesson.notebook: lesson.id for lesson in catalog.lessons}
     for path in sorted(catalog.root.rglob("*.ipynb")):
@@ -504,3 +527,9 @@ def check_courses(courses: Path | str | None = None) -> list[str]:
         relative = str(path.relative_to(catalog.root))
         problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
     return problems
+
+
+def check_scenario_files(folder: Path | str, sources: Mapping[str, str] | None) -> list[str]:
+    """Scenario YAML outside `courses/` (the widgets' shipped ones): quoted wording and copied prose."""
+    quotation_texts, _, trouble = _quotation_texts()
+    return trouble + check_content_files(Path(folder), quotation_texts, sources)
