@@ -20,6 +20,9 @@ __all__ = [
     "figure",
     "facts",
     "figure_counts",
+    "measures_table",
+    "seminar_guide",
+    "STATUS_LABELS",
     "sources_section",
     "course_map",
     "simulated",
@@ -198,6 +201,38 @@ def figure_counts():
     counts = _data().indicators().groupby("place").size().reindex(places, fill_value=0)
     table = counts.rename("文章给出的数字个数").rename_axis("地方").to_frame()
     return table.style.set_caption("各地文章中的数字个数（据指标数据集统计）")
+
+
+# A measure's status, as trainees read it (the dataset's `status` column: 做法 or 建议).
+STATUS_LABELS = {"做法": "做法（文章报道已实施）", "建议": "建议（文章提出，未报道实施）"}
+
+
+def measures_table(place: str, status: str | None = None) -> Html:
+    """The place's named measures from the `measures` dataset, each marked 做法 or 建议."""
+    from dangxiao.errors import DangxiaoError
+
+    table = _data().measures()
+    rows = table[table["place"] == place]
+    if rows.empty:
+        raise DangxiaoError(f"measures: 没有地方 '{place}' 的条目 / no measures for this place")
+    if status is not None:
+        if status not in STATUS_LABELS:
+            raise DangxiaoError(f"measures: 性质 '{status}' 须为 做法 或 建议 / status must be 做法 or 建议")
+        rows = rows[rows["status"] == status]
+    body = "".join(
+        f"<tr><td><b>{_esc(row['name'])}</b></td><td>{_esc(STATUS_LABELS.get(row['status'], '未标明'))}</td>"
+        f"<td>{_esc(row['description'])}</td></tr>" for _, row in rows.iterrows())
+    counts = rows["status"].value_counts()
+    caption = f"{_esc(place)}：文章中有名称的措施（做法 {counts.get('做法', 0)} 项，建议 {counts.get('建议', 0)} 项）"
+    return Html(f'<table class="dx-measures"><caption>{caption}</caption>'
+                "<tr><th>名称</th><th>性质</th><th>说明（课程的概括）</th></tr>" + body + "</table>")
+
+
+def seminar_guide(module: str) -> Html:
+    """The module's 研讨 guide (`courses/seminars/<module>.yaml`): questions, procedure, outline, criteria."""
+    from dangxiao.seminars import load_seminar, seminar_html
+
+    return Html(seminar_html(load_seminar(module)))
 
 
 # ---------------------------------------------------------------- simulated data
