@@ -26,6 +26,7 @@ __all__ = [
     "sources_section",
     "course_map",
     "simulated",
+    "DISPLAY_LABELS",
     "simulated_chart",
     "explore",
     "flag_explorer",
@@ -238,11 +239,31 @@ def seminar_guide(module: str) -> Html:
 # ---------------------------------------------------------------- simulated data
 
 
+# Columns of the simulated hotline data (and those lesson m4_01 adds), as trainees read them: tables on
+# the page never show an internal column name.
+DISPLAY_LABELS = {
+    "record_id": "记录编号", "district": "区", "category": "诉求类别", "received_at": "受理时间",
+    "closed_at": "办结时间", "satisfaction": "满意度", "status": "办理状态", "hours": "办理用时（小时）",
+    "closed": "是否办结", "办结时长中位数": "办结时长中位数（小时）",
+}
+
+
+def _labelled(frame):
+    frame = frame.rename(columns=DISPLAY_LABELS)
+    names = [DISPLAY_LABELS.get(name, name) for name in frame.index.names]
+    return frame.rename_axis(index=names if len(names) > 1 else names[0])
+
+
 def simulated(table, title: str, percent: Iterable[str] = ()):
-    """Show a DataFrame with a caption saying it is simulated (模拟数据); `percent` columns as 95%."""
+    """Show a DataFrame with a caption saying it is simulated (模拟数据); `percent` columns as 95%.
+
+    Column and index names are shown in Chinese (`DISPLAY_LABELS`): record_id → 记录编号 …
+    """
     caption = title if SIMULATED in title else f"{title}（{SIMULATED}）"
     frame = table.to_frame() if hasattr(table, "to_frame") and not hasattr(table, "columns") else table
+    frame = _labelled(frame)
     styler = frame.style.format(precision=1)
+    percent = [DISPLAY_LABELS.get(column, column) for column in percent]
     percent = [column for column in percent if column in frame.columns]
     if percent:
         styler = styler.format("{:.0%}", subset=percent)
@@ -292,14 +313,15 @@ def explore(cards: dict[str, str], description: str = "点选查看："):
 
 
 FLAG_RULES = (  # column, label, rule, slider range, default, step
-    ("中位时长_小时", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
+    ("办结时长中位数", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
     ("办结率", "办结率低于", "below", (0.80, 1.0), 0.90, 0.01),
     ("平均满意度", "平均满意度低于（分）", "below", (1.0, 5.0), 3.0, 0.1),
 )
 
 
 def flagged_rows(summary, limits: dict[str, float]):
-    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
+    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column
+    (the limits' Chinese names, e.g. 办结时长中位数超过（小时）→ 办结时长中位数)."""
     import pandas as pd
 
     from dangxiao.errors import DangxiaoError
