@@ -3,8 +3,8 @@
     from dangxiao.widgets.hotline import HotlineExplorer
     HotlineExplorer()                       # the whole simulated dataset
 
-Cadres who do not program pick a district, a category and a status to filter, a grouping (按区 /
-按类别 / 按区和类别) and a measure to sort and chart by; the table and the bar chart update at once.
+Cadres who do not program pick a district, a category and a status to filter, a grouping (全部合计 /
+按区 / 按诉求类别 / 按区和类别) and a measure to sort and chart by; the table and the bar chart update at once.
 `hotline_summary()` computes the table; the pandas route of lesson m4_01 reaches the same numbers
 (件数, 办结时长中位数, 办结率, 平均满意度), which the tests check.
 
@@ -30,7 +30,7 @@ __all__ = ["HotlineExplorer", "hotline_summary", "GROUPINGS", "MEASURES", "ALL"]
 SIMULATED = "模拟数据"
 ALL = "（全部）"
 # label shown → columns grouped by
-GROUPINGS = {"按区": ["district"], "按诉求类别": ["category"], "按区和类别": ["district", "category"]}
+GROUPINGS = {"全部合计": [], "按区": ["district"], "按诉求类别": ["category"], "按区和类别": ["district", "category"]}
 # The summary's columns, as trainees read them; the first is the default sort.
 MEASURES = ("件数", "办结时长中位数（小时）", "办结率", "平均满意度")
 _LABELS = {"district": "区", "category": "诉求类别"}
@@ -48,11 +48,13 @@ def hotline_summary(calls: pd.DataFrame, grouping: str = "按区和类别", dist
     hours = (rows["closed_at"] - rows["received_at"]).dt.total_seconds() / 3600
     frame = rows.assign(_hours=hours, _closed=rows["status"] == "已办结")
     keys = GROUPINGS[grouping]
-    summary = frame.groupby(keys).agg(
+    # 全部合计: one group holding every filtered record.
+    grouper = keys or pd.Series("全部记录", index=frame.index, name="合计")
+    summary = frame.groupby(grouper).agg(
         件数=("record_id", "size"), 中位=("_hours", "median"), 办结率=("_closed", "mean"),
         平均满意度=("satisfaction", "mean"))
     summary = summary.rename(columns={"中位": "办结时长中位数（小时）"})
-    summary.index = summary.index.set_names([_LABELS[k] for k in keys])
+    summary.index = summary.index.set_names([_LABELS[k] for k in keys] or ["合计"])
     summary["平均满意度"] = summary["平均满意度"].astype("float64")
     return summary
 
