@@ -37,6 +37,8 @@ __all__ = [
     "notebook_copy_problems",
     "yaml_copy_problems",
     "objective_problems",
+    "estimated_minutes",
+    "MINUTES_TOLERANCE",
     "quoted_spans",
     "copied_runs",
     "COPY_RUN",
@@ -535,6 +537,34 @@ def objective_problems(path: Path, markdown: str) -> list[str]:
             for item in items if not item.lstrip("*").startswith("能")]
 
 
+# How long a lesson takes a trainee (the catalog's minutes are checked against it): careful reading of
+# Chinese study text with tables, about 200 characters a minute, plus each activity.
+READING_RATE = 200          # Chinese characters per minute
+ACTIVITY_MINUTES = {"quiz item": 2, "Reflection(": 8, "Scenario.": 10, "widget": 4, "pandas cell": 1}
+WIDGET_CALLS = ("CaseExplorer(", "explore(", "flag_explorer(", "HotlineExplorer(")
+MINUTES_TOLERANCE = 0.25    # the catalog may differ from the estimate by this share either way
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_BANK_ITEMS = re.compile(r"QuizGroup\(\[([^\]]*)\]")
+
+
+def estimated_minutes(path: Path | str) -> float:
+    """Reading time of the lesson's Chinese text (markdown and the strings its widgets show) plus its activities."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    markdown = "".join(_cell_text(c) for c in notebook.cells if c.cell_type == "markdown")
+    code = "\n".join(_cell_text(c) for c in notebook.cells if c.cell_type == "code")
+    reading = len(_CJK.findall(markdown)) + len(_CJK.findall("".join(re.findall(r'"([^"]*)"', code))))
+    quiz_items = sum(len(re.findall(r"['\"][^'\"]+['\"]", group)) for group in _BANK_ITEMS.findall(code))
+    quiz_items += code.count("Quiz.inline(")
+    pandas_cells = sum(1 for c in notebook.cells if c.cell_type == "code" and "calls" in _cell_text(c))
+    return (reading / READING_RATE + ACTIVITY_MINUTES["quiz item"] * quiz_items
+            + ACTIVITY_MINUTES["Reflection("] * code.count("Reflection(")
+            + ACTIVITY_MINUTES["Scenario."] * code.count("Scenario.")
+            + ACTIVITY_MINUTES["widget"] * sum(code.count(call) for call in WIDGET_CALLS)
+            + ACTIVITY_MINUTES["pandas cell"] * pandas_cells)
+
+
 def check_content_files(root: Path, quotation_texts: set[str], sources: Mapping[str, str] | None) -> list[str]:
     """The YAML content beside the lessons (catalog, scenarios): quoted wording and copied prose."""
     problems = []
@@ -583,6 +613,40 @@ def check_courses(courses: Path | str | None = None, sources: Mapping[str, str] 
             continue
         relative = str(path.relative_to(catalog.root))
         problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
+    for lesson in catalog.lessons:
+        path = catalog.root / lesson.notebook
+        if path.is_file():
+            estimate = estimated_minutes(path)
+            if abs(lesson.minutes - estimate) > MINUTES_TOLERANCE * estimate:
+                problems.append(f"{catalog.root / 'catalog.yaml'}: {lesson.id}: minutes {lesson.minutes} 与估计的学习时长"
+                                f" {estimate:.0f} 分钟相差超过 {MINUTES_TOLERANCE:.0%}（阅读每分钟 {READING_RATE} 字加各项活动）"
+                                f" / minutes differ from the estimate")
+    problems += _seminar_problems(catalog)
+    return problems
+
+
+def _seminar_problems(catalog) -> list[str]:
+    """Every module with lessons (導学 m0 aside) has a 研讨 guide, shown by the lesson it names."""
+    from dangxiao.errors import DangxiaoError
+    from dangxiao.seminars import load_seminar, seminars_dir
+
+    problems = []
+    folder = seminars_dir(catalog.root)
+    for module in catalog.modules:
+        if module.id == "m0":
+            continue
+        try:
+            seminar = load_seminar(module.id, catalog.root)
+        except DangxiaoError as error:
+            problems.append(str(error))
+            continue
+        lessons = {lesson.id: lesson for lesson in module.lessons}
+        if seminar.lesson not in lessons:
+            problems.append(f"{folder / (module.id + '.yaml')}: lesson '{seminar.lesson}' 不是本模块的课 / not a lesson of this module")
+            continue
+        notebook = catalog.root / lessons[seminar.lesson].notebook
+        if notebook.is_file() and f'seminar_guide("{module.id}")' not in notebook.read_text(encoding="utf-8").replace('\\"', '"'):
+            problems.append(f"{notebook}: 须有研讨指南小节 seminar_guide(\"{module.id}\") / must show the module's seminar guide")
     return problems
 
 
