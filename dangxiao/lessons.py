@@ -514,11 +514,19 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
     problems += objective_problems(path, markdown)
+    for cell in notebook.cells:  # Chinese text takes full-width brackets: 村（社区）, not 村(社区)
+        if cell.cell_type == "markdown":
+            prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", _cell_text(cell))  # inline code and link targets aside
+            for match in HALF_WIDTH_BRACKET.finditer(prose):
+                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 中文里用了半角括号，请改为全角（）"
+                                f" / half-width bracket in Chinese text: {prose[max(0, match.start() - 6):match.end() + 6]}")
     problems += notebook_copy_problems(path, sources)
     for text in (markdown, code):
         problems += _quotation_problems(path, text, quotation_texts, sources)
     return problems
 
+
+HALF_WIDTH_BRACKET = re.compile(r"[\u4e00-\u9fff][()]|[()][\u4e00-\u9fff]")
 
 # 学习目标 are what a trainee can do afterwards: each numbered item under the heading starts with 能.
 _OBJECTIVES = re.compile(r"^#+\s*学习目标\s*$(.*?)(?=^#+\s)", re.M | re.S)

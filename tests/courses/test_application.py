@@ -274,3 +274,13 @@ def test_a04_no_code_route_is_graded_from_the_widget_answers(tmp_path, offline_e
     assert failed == ([] if right else ["q1", "q2", "q3"]), failed
     # The trainee's answers are still theirs after the run (the quiz widgets only read them back).
     assert json.loads((tmp_path / "answers.json").read_text(encoding="utf-8"))["a04-q1-top"] == answers["a04-q1-top"]
+
+
+def test_half_width_brackets_in_chinese_text_are_reported(tmp_path):
+    from dangxiao.lessons import check_notebook
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "## 学习目标\n\n1. 能说出村(社区)的职责（检验：思考题）。\n\n## 正文\n\n代码 `f(x)` 和 [链接](a.ipynb) 不算。")])
+    nbformat.write(notebook, tmp_path / "x.ipynb")
+    problems = [p for p in check_notebook(tmp_path / "x.ipynb", None, set(), set(), None) if "半角括号" in p]
+    assert len(problems) == 2 and "村(社区)" in problems[0]
