@@ -244,8 +244,13 @@ def check_lessons(ctx: Context) -> list[str]:
 
     if ctx.courses is None or not (ctx.courses / "catalog.yaml").is_file():
         return []  # no courses folder beside these datasets (e.g. a wheel install): nothing to check
-    texts = _texts(ctx) if ctx.sources is not None else None
-    return check_courses(ctx.courses, sources=texts or None)
+    problems, texts = [], None
+    if ctx.sources is not None:
+        try:
+            texts = _texts(ctx)
+        except DangxiaoError as error:  # an article missing from DIR: said once, and no other folder is used
+            problems, texts = [str(error)], {}
+    return problems + check_courses(ctx.courses, sources=texts)
 
 
 @check("做法均标明性质（做法 / 建议）/ every measure has a status: reported practice or proposal")

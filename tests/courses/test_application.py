@@ -284,3 +284,16 @@ def test_half_width_brackets_in_chinese_text_are_reported(tmp_path):
     nbformat.write(notebook, tmp_path / "x.ipynb")
     problems = [p for p in check_notebook(tmp_path / "x.ipynb", None, set(), set(), None) if "半角括号" in p]
     assert len(problems) == 2 and "村(社区)" in problems[0]
+
+
+def test_a04_hidden_tests_share_no_line_with_what_the_trainee_sees():
+    """Feedback pages are refused when a hidden-test line shows anywhere on them (dangxiao.grading.feedback);
+    the two routes' test cells therefore never repeat a hidden line in their public part."""
+    from dangxiao.grading.feedback import hidden_lines
+
+    notebook = nbformat.read(A04, as_version=4)
+    hidden = [line for cell in notebook.cells for line in hidden_lines(cell.source)]
+    public = "".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source, flags=re.S)
+                     for cell in notebook.cells)
+    squash = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
+    assert hidden and not [line for line in hidden if squash(line) in squash(public)]
