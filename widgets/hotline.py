@@ -142,5 +142,5 @@ class HotlineExplorer(widgets.VBox):
             self.table.value, self.chart.value = "<p>没有符合条件的记录，请放宽筛选条件。</p>", ""
             return
         title = f"{self.measure}（{self.grouping}，{SIMULATED}）"
-        self.table.value = _table_html(summary, f"{chosen}：{self.grouping}汇总（{SIMULATED}）")
+        self.table.value = _table_html(summary, f"{chosen}，{self.grouping}汇总（{SIMULATED}）")
         self.chart.value = _chart_html(summary, self.measure, title)

@@ -3,8 +3,13 @@
 The checks are a list of small functions (`CHECKS`), each taking the shared `Context` and returning
 its problems, one line each naming the file/row and the cause. To add a check, decorate a function
 with `@check("中文名 / English name")` in this module (or append a `Check` to `CHECKS`).
-With `--sources`, the articles are normalised and every quotation, figure and numeral is checked
-against them. Exit status: 0 when there is no problem, 1 otherwise.
+With `--sources DIR`, the articles in DIR are normalised and every quotation, figure and numeral is
+checked against them, and so are the lessons (quoted wording, copied prose): DIR is passed on to the
+lesson checks, which otherwise look in `$DANGXIAO_SEEDS` or `../shared/seeds`. Copied prose (a run of 20+
+letters shared with an article, punctuation, quotation marks and spaces ignored, see `dangxiao.copying`)
+is looked for in the lessons and scenarios, the assignments, the datasets' own-words columns and, as a
+check of its own, the question bank. Every measure must be marked 做法 or 建议.
+Exit status: 0 when there is no problem, 1 otherwise.
 """
 from __future__ import annotations
 
