@@ -37,6 +37,7 @@ __all__ = [
     "notebook_copy_problems",
     "yaml_copy_problems",
     "objective_problems",
+    "proposal_problems",
     "estimated_minutes",
     "MINUTES_TOLERANCE",
     "quoted_spans",
@@ -480,8 +481,27 @@ def _quotation_problems(path: Path, text: str, quotation_texts: set[str], source
     return problems
 
 
+# Words that mark a passage as speaking of a proposal (建议 measures must be named in such a cell).
+PROPOSAL_MARKERS = ("建议", "对策", "提出", "可通过", "可以")
+
+
+def proposal_problems(path: Path, cells, proposals: Iterable[str]) -> list[str]:
+    """A cell naming a measure the dataset marks 建议 must say it is a proposal (建议, 对策, 提出 …)."""
+    problems = []
+    names = [fold_width(name) for name in proposals]
+    for cell in cells:
+        text = fold_width(_cell_text(cell))
+        if any(marker in text for marker in PROPOSAL_MARKERS):
+            continue
+        for name in names:
+            if name in text:
+                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 提到“{name}”，数据集中它是文章提出的建议，"
+                                f"须写明是建议 / names a proposal without saying it is one")
+    return problems
+
+
 def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str], quotation_ids: set[str],
-                   sources: Mapping[str, str] | None) -> list[str]:
+                   sources: Mapping[str, str] | None, proposals: Iterable[str] = ()) -> list[str]:
     """Problems of one lesson notebook, one line each."""
     import nbformat
 
@@ -514,6 +534,7 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
     problems += objective_problems(path, markdown)
+    problems += proposal_problems(path, notebook.cells, proposals)
     for cell in notebook.cells:  # Chinese text takes full-width brackets: 村（社区）, not 村(社区)
         if cell.cell_type == "markdown":
             prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", _cell_text(cell))  # inline code and link targets aside
@@ -615,12 +636,18 @@ def check_courses(courses: Path | str | None = None, sources: Mapping[str, str] 
         except Exception:
             sources = None
     problems += check_content_files(catalog.root, quotation_texts, sources)
+    try:
+        measures = _data().measures()
+        proposals = list(measures.loc[measures["status"] == "建议", "name"])
+    except Exception:  # the datasets are checked on their own by `dangxiao validate`
+        proposals = []
     ids_by_notebook = {lesson.notebook: lesson.id for lesson in catalog.lessons}
     for path in sorted(catalog.root.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         relative = str(path.relative_to(catalog.root))
-        problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
+        problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources,
+                                   proposals)
     for lesson in catalog.lessons:
         path = catalog.root / lesson.notebook
         if path.is_file():

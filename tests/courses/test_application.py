@@ -297,3 +297,16 @@ def test_a04_hidden_tests_share_no_line_with_what_the_trainee_sees():
                      for cell in notebook.cells)
     squash = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
     assert hidden and not [line for line in hidden if squash(line) in squash(public)]
+
+
+def test_a_cell_naming_a_proposal_must_say_it_is_one(tmp_path):
+    from dangxiao.lessons import proposal_problems
+
+    cells = [nbformat.v4.new_markdown_cell("法库县用“四议一审两公开”实现了多元共治。"),
+             nbformat.v4.new_markdown_cell("法库县的文章建议在农村用好“四议一审两公开”。"),
+             nbformat.v4.new_markdown_cell("武汉推广“五步议事法”。")]
+    for number, cell in enumerate(cells):
+        cell.id = f"c{number}"
+    proposals = data.measures().query("status == '建议'")["name"]
+    problems = proposal_problems(tmp_path / "x.ipynb", cells, proposals)
+    assert len(problems) == 1 and "c0" in problems[0] and "四议一审两公开" in problems[0]
