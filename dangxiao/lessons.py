@@ -535,6 +535,11 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
     problems += objective_problems(path, markdown)
     problems += proposal_problems(path, notebook.cells, proposals)
+    folded_quotes = {fold_width(q) for q in quotation_texts}
+    for span, _ in quoted_spans(markdown):  # a dataset quotation is shown with its speaker and source
+        if fold_width(span) in folded_quotes:
+            problems.append(f"{path}: “{span}”是引文数据集中的引文，请用 show_quote(编号) 显示（注明说话人和出处）"
+                            f" / a quotation of the dataset typed in the text: use show_quote(id)")
     for cell in notebook.cells:  # Chinese text takes full-width brackets: 村（社区）, not 村(社区)
         if cell.cell_type == "markdown":
             prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", _cell_text(cell))  # inline code and link targets aside

@@ -310,3 +310,14 @@ def test_a_cell_naming_a_proposal_must_say_it_is_one(tmp_path):
     proposals = data.measures().query("status == '建议'")["name"]
     problems = proposal_problems(tmp_path / "x.ipynb", cells, proposals)
     assert len(problems) == 1 and "c0" in problems[0] and "四议一审两公开" in problems[0]
+
+
+def test_a_dataset_quotation_typed_into_a_lesson_is_reported(tmp_path):
+    from dangxiao.lessons import check_notebook
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "## 学习目标\n\n1. 能说出要求（检验：思考题）。\n\n## 正文\n\n意见要求“推进基层治理法治建设”。")])
+    nbformat.write(notebook, tmp_path / "x.ipynb")
+    texts = set(data.quotations()["text"])
+    problems = [p for p in check_notebook(tmp_path / "x.ipynb", None, texts, set(), None) if "show_quote" in p]
+    assert len(problems) == 1 and "推进基层治理法治建设" in problems[0]
