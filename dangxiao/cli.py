@@ -23,7 +23,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "成绩报表、题目分析、学时 / cohort report, item analysis, study hours"),
     "validate": ("validate", "检查数据、题库与课程 / check datasets, question bank and lessons"),
     "datasets": ("datasets", "由原文构建数据集 / build the datasets from the source articles"),
-    "exam": ("exam", "测验：检查蓝图、打印试卷、生成评分笔记本 / tests drawn per trainee: check, print, build"),
+    "exam": ("exam", "测验：检查蓝图、打印试卷、生成评分笔记本、收卷、公布成绩 / tests drawn per trainee"),
+    "seminar": ("seminar", "打印某模块的课堂研讨指南 / print a module's seminar guide"),
 }
 
 DESCRIPTION = """\

@@ -28,7 +28,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "places.csv": dict.fromkeys(("place", "place_en", "source"), "str"),
     "indicators.csv": {"id": "str", "place": "str", "indicator": "str", "value": "float", "unit": "str",
                        "qualifier": "str", "baseline": "float", "text": "str", "source": "str"},
-    "measures.csv": dict.fromkeys(("id", "place", "name", "description", "source"), "str"),
+    "measures.csv": dict.fromkeys(("id", "place", "status", "name", "description", "source"), "str"),
     "glossary.csv": dict.fromkeys(("term", "definition", "sources"), "str"),
     "quotations.csv": dict.fromkeys(("id", "speaker", "text", "source", "note"), "str"),
     "exclusions.csv": dict.fromkeys(("source", "text", "kind", "note"), "str"),
@@ -126,7 +126,7 @@ def indicators() -> pd.DataFrame:
 
 
 def measures() -> pd.DataFrame:
-    """Named practices per place with a one-sentence description."""
+    """Named practices per place: `status` 做法 (reported practice) or 建议 (proposal), a one-sentence description."""
     return _load("measures.csv")
 
 

@@ -10,7 +10,9 @@ import html
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
+
+from dangxiao.copying import COPY_RUN, copied_runs, fold_width, string_values
 
 __all__ = [
     "lesson_header",
@@ -18,16 +20,29 @@ __all__ = [
     "figure",
     "facts",
     "figure_counts",
+    "measures_table",
+    "seminar_guide",
+    "STATUS_LABELS",
     "sources_section",
     "course_map",
     "simulated",
+    "DISPLAY_LABELS",
     "simulated_chart",
     "explore",
     "flag_explorer",
     "flagged_rows",
     "check_courses",
+    "check_notebook",
+    "check_scenario_files",
+    "notebook_copy_problems",
+    "yaml_copy_problems",
+    "objective_problems",
+    "proposal_problems",
+    "estimated_minutes",
+    "MINUTES_TOLERANCE",
     "quoted_spans",
     "copied_runs",
+    "COPY_RUN",
     "REQUIRED_SECTIONS",
 ]
 
@@ -192,14 +207,66 @@ def figure_counts():
     return table.style.set_caption("各地文章中的数字个数（据指标数据集统计）")
 
 
+# A measure's status, as trainees read it (the dataset's `status` column: 做法 or 建议).
+STATUS_LABELS = {"做法": "做法（文章报道已实施）", "建议": "建议（文章提出，未报道实施）"}
+
+
+def measures_table(place: str, status: str | None = None) -> Html:
+    """The place's named measures from the `measures` dataset, each marked 做法 or 建议."""
+    from dangxiao.errors import DangxiaoError
+
+    table = _data().measures()
+    rows = table[table["place"] == place]
+    if rows.empty:
+        raise DangxiaoError(f"measures: 没有地方 '{place}' 的条目 / no measures for this place")
+    if status is not None:
+        if status not in STATUS_LABELS:
+            raise DangxiaoError(f"measures: 性质 '{status}' 须为 做法 或 建议 / status must be 做法 or 建议")
+        rows = rows[rows["status"] == status]
+    body = "".join(
+        f"<tr><td><b>{_esc(row['name'])}</b></td><td>{_esc(STATUS_LABELS.get(row['status'], '未标明'))}</td>"
+        f"<td>{_esc(row['description'])}</td></tr>" for _, row in rows.iterrows())
+    counts = rows["status"].value_counts()
+    caption = f"{_esc(place)}：文章中有名称的措施（做法 {counts.get('做法', 0)} 项，建议 {counts.get('建议', 0)} 项）"
+    return Html(f'<table class="dx-measures"><caption>{caption}</caption>'
+                "<tr><th>名称</th><th>性质</th><th>说明（课程的概括）</th></tr>" + body + "</table>")
+
+
+def seminar_guide(module: str) -> Html:
+    """The module's 研讨 guide (`courses/seminars/<module>.yaml`): questions, procedure, outline, criteria."""
+    from dangxiao.seminars import load_seminar, seminar_html
+
+    return Html(seminar_html(load_seminar(module)))
+
+
 # ---------------------------------------------------------------- simulated data
 
 
+# Columns of the simulated hotline data (and those lesson m4_01 adds), as trainees read them: tables on
+# the page never show an internal column name.
+DISPLAY_LABELS = {
+    "record_id": "记录编号", "district": "区", "category": "诉求类别", "received_at": "受理时间",
+    "closed_at": "办结时间", "satisfaction": "满意度", "status": "办理状态", "hours": "办理用时（小时）",
+    "closed": "是否办结", "办结时长中位数": "办结时长中位数（小时）",
+}
+
+
+def _labelled(frame):
+    frame = frame.rename(columns=DISPLAY_LABELS)
+    names = [DISPLAY_LABELS.get(name, name) for name in frame.index.names]
+    return frame.rename_axis(index=names if len(names) > 1 else names[0])
+
+
 def simulated(table, title: str, percent: Iterable[str] = ()):
-    """Show a DataFrame with a caption saying it is simulated (模拟数据); `percent` columns as 95%."""
+    """Show a DataFrame with a caption saying it is simulated (模拟数据); `percent` columns as 95%.
+
+    Column and index names are shown in Chinese (`DISPLAY_LABELS`): record_id → 记录编号 …
+    """
     caption = title if SIMULATED in title else f"{title}（{SIMULATED}）"
     frame = table.to_frame() if hasattr(table, "to_frame") and not hasattr(table, "columns") else table
+    frame = _labelled(frame)
     styler = frame.style.format(precision=1)
+    percent = [DISPLAY_LABELS.get(column, column) for column in percent]
     percent = [column for column in percent if column in frame.columns]
     if percent:
         styler = styler.format("{:.0%}", subset=percent)
@@ -249,14 +316,15 @@ def explore(cards: dict[str, str], description: str = "点选查看："):
 
 
 FLAG_RULES = (  # column, label, rule, slider range, default, step
-    ("中位时长_小时", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
+    ("办结时长中位数", "办结时长中位数超过（小时）", "above", (24.0, 240.0), 120.0, 12.0),
     ("办结率", "办结率低于", "below", (0.80, 1.0), 0.90, 0.01),
     ("平均满意度", "平均满意度低于（分）", "below", (1.0, 5.0), 3.0, 0.1),
 )
 
 
 def flagged_rows(summary, limits: dict[str, float]):
-    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column."""
+    """Rows of a district × category summary that break any limit, with the reasons in a 关注原因 column
+    (the limits' Chinese names, e.g. 办结时长中位数超过（小时）→ 办结时长中位数)."""
     import pandas as pd
 
     from dangxiao.errors import DangxiaoError
@@ -329,13 +397,16 @@ def quoted_spans(text: str) -> list[tuple[str, bool]]:
 
 def _canonical(text: str) -> str:
     # The articles mix half- and full-width punctuation: compare formulations on one form.
-    table = str.maketrans({",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"})
-    return re.sub(r"\s+", "", text.translate(table))
+    return fold_width(text)
 
 
 @lru_cache(maxsize=1)
 def normalised_sources() -> dict[str, str] | None:
-    """Each source article as normalised simplified text, or None when it cannot be built here."""
+    """Each source article as normalised simplified text, or None when it cannot be built here.
+
+    The articles are looked for in `$DANGXIAO_SEEDS`, else in `../shared/seeds` beside the checkout;
+    `dangxiao validate --sources DIR` passes its own folder's texts to `check_courses` instead.
+    """
     try:
         from dangxiao.datasets.normalise import normalise
     except ImportError:
@@ -362,51 +433,75 @@ def _seed_path(name: str) -> Path | None:
     return None
 
 
-COPY_RUN = 20  # characters: a longer run shared with an article (outside quotation marks) is copied prose
-_MARKUP = re.compile(r"[*#>|`\-]|\[|\]")
-
-
-def _prose(text: str) -> str:
-    """Text as compared for copying: quotations and titles blanked out, markup and spaces dropped."""
-    text = re.sub(r"“[^“”]*”|《[^《》]*》|‘[^‘’]*’", "\n", text)
-    return _canonical(_MARKUP.sub("", text).replace("\n", "\u2028"))
-
-
-def copied_runs(text: str, sources: dict[str, str], length: int = COPY_RUN) -> list[tuple[str, str]]:
-    """(run, source id) for every run of `length` characters of `text` (outside quotations) found in a source."""
-    prose = _prose(text)
-    windows = _source_windows(tuple(sorted(sources.items())), length)
-    found, index = [], 0
-    while index + length <= len(prose):
-        run = prose[index:index + length]
-        if "\u2028" not in run and run in windows:
-            end = index + length
-            while end < len(prose) and prose[index:end + 1] in sources.get(windows[run], ""):
-                end += 1
-            found.append((prose[index:end], windows[run]))
-            index = end
-        else:
-            index += 1
-    return found
-
-
-@lru_cache(maxsize=4)
-def _source_windows(items: tuple[tuple[str, str], ...], length: int) -> dict[str, str]:
-    windows: dict[str, str] = {}
-    for source_id, text in items:
-        canonical = _canonical(text)
-        for start in range(len(canonical) - length + 1):
-            windows.setdefault(canonical[start:start + length], source_id)
-    return windows
-
-
 def _cell_text(cell) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
 
+def _copy_problems(path: Path, where: str, text: str, sources: Mapping[str, str] | None) -> list[str]:
+    return [f"{path}: {where} 与原文 {source_id} 有一段相同文字，请用自己的话改写 / copied from the article: {run}"
+            for run, source_id in copied_runs(text, sources or {})] if sources else []
+
+
+def notebook_copy_problems(path: Path, sources: Mapping[str, str] | None) -> list[str]:
+    """Copied prose in every cell (markdown, and the strings a code cell shows) of one notebook."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:
+        return [f"{path}: 无法读取 / unreadable notebook: {error}"]
+    return [problem for cell in notebook.cells
+            for problem in _copy_problems(path, f"单元格 {cell.get('id', '?')}", _cell_text(cell), sources)]
+
+
+def yaml_copy_problems(path: Path, sources: Mapping[str, str] | None, skip: Iterable[str] = ()) -> list[str]:
+    """Copied prose in every string of one YAML file (keys in `skip` left out: names, verbatim quotations)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return [f"{path}: 无法读取 YAML / unreadable YAML: {str(error).splitlines()[0]}"]
+    return [problem for where, text in string_values(document, skip)
+            for problem in _copy_problems(path, where, text, sources)]
+
+
+def _quotation_problems(path: Path, text: str, quotation_texts: set[str], sources: Mapping[str, str] | None) -> list[str]:
+    """Attributed “…” must be a dataset quotation; other “…” (a named formulation) must occur in an article."""
+    problems = []
+    folded_quotes = {fold_width(q) for q in quotation_texts}
+    corpus = [fold_width(t) for t in (sources or {}).values()] + sorted(folded_quotes)
+    for span, attributed in quoted_spans(text):
+        if attributed:
+            if fold_width(span) not in folded_quotes:
+                problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
+        elif sources and not any(fold_width(span) in doc for doc in corpus):
+            problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+    return problems
+
+
+# Words that mark a passage as speaking of a proposal (建议 measures must be named in such a cell).
+PROPOSAL_MARKERS = ("建议", "对策", "提出", "可通过", "可以")
+
+
+def proposal_problems(path: Path, cells, proposals: Iterable[str]) -> list[str]:
+    """A cell naming a measure the dataset marks 建议 must say it is a proposal (建议, 对策, 提出 …)."""
+    problems = []
+    names = [fold_width(name) for name in proposals]
+    for cell in cells:
+        text = fold_width(_cell_text(cell))
+        if any(marker in text for marker in PROPOSAL_MARKERS):
+            continue
+        for name in names:
+            if name in text:
+                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 提到“{name}”，数据集中它是文章提出的建议，"
+                                f"须写明是建议 / names a proposal without saying it is one")
+    return problems
+
+
 def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str], quotation_ids: set[str],
-                   sources: dict[str, str] | None) -> list[str]:
+                   sources: Mapping[str, str] | None, proposals: Iterable[str] = ()) -> list[str]:
     """Problems of one lesson notebook, one line each."""
     import nbformat
 
@@ -438,43 +533,95 @@ def check_notebook(path: Path, lesson_id: str | None, quotation_texts: set[str],
     for quote_id in SHOW_QUOTE_CALL.findall(code):
         if quotation_ids and quote_id not in quotation_ids:
             problems.append(f"{path}: 引文编号不存在 / unknown quotation id: {quote_id}")
-    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
-    if sources is not None:
-        canonical_sources = {key: _canonical(value) for key, value in sources.items()}
-        for cell in notebook.cells:
-            for run, source_id in copied_runs(_cell_text(cell), canonical_sources):
-                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 与原文 {source_id} 有一段相同文字，请用自己的话改写 / "
-                                f"copied from the article: {run}")
+    problems += objective_problems(path, markdown)
+    problems += proposal_problems(path, notebook.cells, proposals)
+    folded_quotes = {fold_width(q) for q in quotation_texts}
+    for span, _ in quoted_spans(markdown):  # a dataset quotation is shown with its speaker and source
+        if fold_width(span) in folded_quotes:
+            problems.append(f"{path}: “{span}”是引文数据集中的引文，请用 show_quote(编号) 显示（注明说话人和出处）"
+                            f" / a quotation of the dataset typed in the text: use show_quote(id)")
+    for cell in notebook.cells:  # Chinese text takes full-width brackets: 村（社区）, not 村(社区)
+        if cell.cell_type == "markdown":
+            prose = re.sub(r"`[^`]*`|\]\([^)]*\)", "", _cell_text(cell))  # inline code and link targets aside
+            for match in HALF_WIDTH_BRACKET.finditer(prose):
+                problems.append(f"{path}: 单元格 {cell.get('id', '?')} 中文里用了半角括号，请改为全角（）"
+                                f" / half-width bracket in Chinese text: {prose[max(0, match.start() - 6):match.end() + 6]}")
+    problems += notebook_copy_problems(path, sources)
     for text in (markdown, code):
-        for span, attributed in quoted_spans(text):
-            if attributed:
-                if span not in quotation_texts:
-                    problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
-            elif sources is not None and not any(_canonical(span) in doc for doc in corpus):
-                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
+        problems += _quotation_problems(path, text, quotation_texts, sources)
     return problems
 
 
-def check_content_files(root: Path, quotation_texts: set[str], sources: dict[str, str] | None) -> list[str]:
+HALF_WIDTH_BRACKET = re.compile(r"[\u4e00-\u9fff][()]|[()][\u4e00-\u9fff]")
+
+# 学习目标 are what a trainee can do afterwards: each numbered item under the heading starts with 能.
+_OBJECTIVES = re.compile(r"^#+\s*学习目标\s*$(.*?)(?=^#+\s)", re.M | re.S)
+_ITEM = re.compile(r"^\s*(?:\d+[.、]|[-*])\s*(.+)$", re.M)
+
+
+def objective_problems(path: Path, markdown: str) -> list[str]:
+    """The 学习目标 section lists objectives, each a 能…… statement of what the trainee can do."""
+    match = _OBJECTIVES.search(markdown + "\n# end")
+    if match is None:
+        return []  # the missing section is reported by check_notebook
+    items = _ITEM.findall(match.group(1))
+    if not items:
+        return [f"{path}: “学习目标”下没有逐条列出的目标 / no listed objectives"]
+    return [f"{path}: 学习目标须写成“能……”（学完能做什么）/ objective is not a 能… statement: {item[:30]}"
+            for item in items if not item.lstrip("*").startswith("能")]
+
+
+# How long a lesson takes a trainee (the catalog's minutes are checked against it): careful reading of
+# Chinese study text with tables, about 200 characters a minute, plus each activity.
+READING_RATE = 200          # Chinese characters per minute
+ACTIVITY_MINUTES = {"quiz item": 2, "Reflection(": 8, "Scenario.": 10, "widget": 4, "pandas cell": 1}
+WIDGET_CALLS = ("CaseExplorer(", "explore(", "flag_explorer(", "HotlineExplorer(")
+MINUTES_TOLERANCE = 0.25    # the catalog may differ from the estimate by this share either way
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_BANK_ITEMS = re.compile(r"QuizGroup\(\[([^\]]*)\]")
+
+
+def estimated_minutes(path: Path | str) -> float:
+    """Reading time of the lesson's Chinese text (markdown and the strings its widgets show) plus its activities."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    markdown = "".join(_cell_text(c) for c in notebook.cells if c.cell_type == "markdown")
+    code = "\n".join(_cell_text(c) for c in notebook.cells if c.cell_type == "code")
+    reading = len(_CJK.findall(markdown)) + len(_CJK.findall("".join(re.findall(r'"([^"]*)"', code))))
+    quiz_items = sum(len(re.findall(r"['\"][^'\"]+['\"]", group)) for group in _BANK_ITEMS.findall(code))
+    quiz_items += code.count("Quiz.inline(")
+    pandas_cells = sum(1 for c in notebook.cells if c.cell_type == "code" and "calls" in _cell_text(c))
+    return (reading / READING_RATE + ACTIVITY_MINUTES["quiz item"] * quiz_items
+            + ACTIVITY_MINUTES["Reflection("] * code.count("Reflection(")
+            + ACTIVITY_MINUTES["Scenario."] * code.count("Scenario.")
+            + ACTIVITY_MINUTES["widget"] * sum(code.count(call) for call in WIDGET_CALLS)
+            + ACTIVITY_MINUTES["pandas cell"] * pandas_cells)
+
+
+def check_content_files(root: Path, quotation_texts: set[str], sources: Mapping[str, str] | None) -> list[str]:
     """The YAML content beside the lessons (catalog, scenarios): quoted wording and copied prose."""
     problems = []
-    corpus = [_canonical(t) for t in (sources or {}).values()] + [_canonical(t) for t in quotation_texts]
-    canonical_sources = {key: _canonical(value) for key, value in (sources or {}).items()}
     for path in sorted(root.rglob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        for span, attributed in quoted_spans(text):
-            if attributed and span not in quotation_texts:
-                problems.append(f"{path}: 引文与资料不符 / quotation not verbatim in the quotations dataset: “{span}”")
-            elif not attributed and sources is not None and not any(_canonical(span) in doc for doc in corpus):
-                problems.append(f"{path}: 引号内的提法不见于资料 / quoted wording not found in the sources: “{span}”")
-        if sources is not None:
-            for run, source_id in copied_runs(text, canonical_sources):
-                problems.append(f"{path}: 与原文 {source_id} 有一段相同文字 / copied from the article: {run}")
+        problems += _quotation_problems(path, path.read_text(encoding="utf-8"), quotation_texts, sources)
+        problems += yaml_copy_problems(path, sources)
     return problems
 
 
-def check_courses(courses: Path | str | None = None) -> list[str]:
-    """Problems in the lessons (catalog, outputs, sections, quotations), one line each; [] when all is well."""
+def _quotation_texts() -> tuple[set[str], set[str], list[str]]:
+    try:
+        quotations = _data().quotations()
+        return set(quotations["text"]), set(quotations["id"]), []
+    except Exception as error:  # the datasets are checked on their own by `dangxiao validate`
+        return set(), set(), [f"quotations: 无法读取引文数据，未核对引文 / cannot read the quotations dataset: {error}"]
+
+
+def check_courses(courses: Path | str | None = None, sources: Mapping[str, str] | None = None) -> list[str]:
+    """Problems in the lessons (catalog, outputs, sections, objectives, quotations, copied prose); [] when all is well.
+
+    `sources` are the normalised articles ({source id: text}); without them they are looked for where
+    `normalised_sources()` looks, and the checks against the articles are skipped if they are not found.
+    """
     from dangxiao.catalog import load_catalog
     from dangxiao.errors import DangxiaoError
 
@@ -486,21 +633,64 @@ def check_courses(courses: Path | str | None = None) -> list[str]:
                 for name in catalog.missing_notebooks()]
     problems += [f"{catalog.root / name}: 未列入 catalog.yaml / not listed in the catalog"
                  for name in catalog.unlisted_notebooks()]
-    try:
-        quotations = _data().quotations()
-        quotation_texts, quotation_ids = set(quotations["text"]), set(quotations["id"])
-    except Exception as error:  # the datasets are checked on their own by `dangxiao validate`
-        problems.append(f"quotations: 无法读取引文数据，未核对引文 / cannot read the quotations dataset: {error}")
-        quotation_texts, quotation_ids = set(), set()
-    try:
-        sources = normalised_sources()
-    except Exception:
-        sources = None
+    quotation_texts, quotation_ids, trouble = _quotation_texts()
+    problems += trouble
+    if sources is None:
+        try:
+            sources = normalised_sources()
+        except Exception:
+            sources = None
     problems += check_content_files(catalog.root, quotation_texts, sources)
+    try:
+        measures = _data().measures()
+        proposals = list(measures.loc[measures["status"] == "建议", "name"])
+    except Exception:  # the datasets are checked on their own by `dangxiao validate`
+        proposals = []
     ids_by_notebook = {lesson.notebook: lesson.id for lesson in catalog.lessons}
     for path in sorted(catalog.root.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         relative = str(path.relative_to(catalog.root))
-        problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources)
+        problems += check_notebook(path, ids_by_notebook.get(relative), quotation_texts, quotation_ids, sources,
+                                   proposals)
+    for lesson in catalog.lessons:
+        path = catalog.root / lesson.notebook
+        if path.is_file():
+            estimate = estimated_minutes(path)
+            if abs(lesson.minutes - estimate) > MINUTES_TOLERANCE * estimate:
+                problems.append(f"{catalog.root / 'catalog.yaml'}: {lesson.id}: minutes {lesson.minutes} 与估计的学习时长"
+                                f" {estimate:.0f} 分钟相差超过 {MINUTES_TOLERANCE:.0%}（阅读每分钟 {READING_RATE} 字加各项活动）"
+                                f" / minutes differ from the estimate")
+    problems += _seminar_problems(catalog)
     return problems
+
+
+def _seminar_problems(catalog) -> list[str]:
+    """Every module with lessons (導学 m0 aside) has a 研讨 guide, shown by the lesson it names."""
+    from dangxiao.errors import DangxiaoError
+    from dangxiao.seminars import load_seminar, seminars_dir
+
+    problems = []
+    folder = seminars_dir(catalog.root)
+    for module in catalog.modules:
+        if module.id == "m0":
+            continue
+        try:
+            seminar = load_seminar(module.id, catalog.root)
+        except DangxiaoError as error:
+            problems.append(str(error))
+            continue
+        lessons = {lesson.id: lesson for lesson in module.lessons}
+        if seminar.lesson not in lessons:
+            problems.append(f"{folder / (module.id + '.yaml')}: lesson '{seminar.lesson}' 不是本模块的课 / not a lesson of this module")
+            continue
+        notebook = catalog.root / lessons[seminar.lesson].notebook
+        if notebook.is_file() and f'seminar_guide("{module.id}")' not in notebook.read_text(encoding="utf-8").replace('\\"', '"'):
+            problems.append(f"{notebook}: 须有研讨指南小节 seminar_guide(\"{module.id}\") / must show the module's seminar guide")
+    return problems
+
+
+def check_scenario_files(folder: Path | str, sources: Mapping[str, str] | None) -> list[str]:
+    """Scenario YAML outside `courses/` (the widgets' shipped ones): quoted wording and copied prose."""
+    quotation_texts, _, trouble = _quotation_texts()
+    return trouble + check_content_files(Path(folder), quotation_texts, sources)

@@ -20,7 +20,9 @@ from typing import Any
 import yaml
 
 from dangxiao.datasets.checks import (
+    check_copied_prose,
     check_indicator_texts,
+    check_measure_status,
     check_names_in_sources,
     check_numeral_coverage,
     check_quotations,
@@ -42,7 +44,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sources.csv": ("id", "file", "title", "author", "date", "place", "place_en", "script"),
     "places.csv": ("place", "place_en", "source"),
     "indicators.csv": ("id", "place", "indicator", "value", "unit", "qualifier", "baseline", "text", "source"),
-    "measures.csv": ("id", "place", "name", "description", "source"),
+    "measures.csv": ("id", "place", "status", "name", "description", "source"),
     "glossary.csv": ("term", "definition", "sources"),
     "quotations.csv": ("id", "speaker", "text", "source", "note"),
     "exclusions.csv": ("source", "text", "kind", "note"),
@@ -101,7 +103,7 @@ ALLOWED_KEYS = {
     "places": set(COLUMNS["places.csv"]),
     "indicators": {"id", "indicator", "text", "value", "unit", "qualifier", "baseline"},
     "exclusions": {"text", "kind", "note"},
-    "measures": {"id", "name", "description"},
+    "measures": {"id", "status", "name", "description"},
     "glossary": {"term", "definition", "sources"},
     "quotations": {"id", "speaker", "text", "source", "note"},
 }
@@ -170,7 +172,7 @@ def build_tables(content: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     tables["exclusions.csv"] = [{"source": source, "text": _cell(e["text"]), "kind": _cell(e["kind"]), "note": _cell(e.get("note"))}
                                 for source, entries in content["exclusions"].items() for e in entries]
     tables["measures.csv"] = [{"id": m["id"], "place": place(source, f"content/measures.yaml: {m['id']}"),
-                               "name": _cell(m["name"]), "description": _cell(m["description"]), "source": source}
+                               "status": _cell(m.get("status")), "name": _cell(m["name"]), "description": _cell(m["description"]), "source": source}
                               for source, entries in content["measures"].items() for m in entries]
     tables["glossary.csv"] = [{"term": _cell(g["term"]), "definition": _cell(g["definition"]),
                                "sources": ";".join(g["sources"])} for g in content["glossary"]]
@@ -189,6 +191,8 @@ def check_tables(tables: dict[str, list[dict[str, str]]], texts: dict[str, str])
         *check_indicator_texts(tables["indicators.csv"], texts),
         *check_numeral_coverage(tables["indicators.csv"], tables["exclusions.csv"], texts),
         *check_names_in_sources(tables["measures.csv"], texts, "name", "measures.csv"),
+        *check_measure_status(tables["measures.csv"], "content/measures.yaml"),
+        *check_copied_prose(tables, texts),
         *check_names_in_sources(tables["glossary.csv"], texts, "term", "glossary.csv", key="term",
                                 sources_column="sources"),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Mapping
 
+from dangxiao.copying import copied_runs, fold_width
 from dangxiao.datasets.figures import FigureError, numeral_runs, parse_figure
 
 __all__ = [
@@ -17,6 +18,10 @@ __all__ = [
     "check_indicator_texts",
     "check_numeral_coverage",
     "check_names_in_sources",
+    "check_measure_status",
+    "check_copied_prose",
+    "PROSE_COLUMNS",
+    "MEASURE_STATUSES",
     "format_number",
     "split_list",
 ]
@@ -53,18 +58,19 @@ def _text_of(texts: Mapping[str, str], source: str, where: str, problems: list[s
 
 
 def check_quotations(rows: Iterable[Row], texts: Mapping[str, str], file: str = "quotations.csv") -> list[str]:
-    """Every quotation occurs verbatim in its article, inside quotation marks or as a whole sentence."""
+    """Every quotation occurs verbatim in its article between quotation marks (punctuation width ignored:
+    the articles write "," where the dataset, for display, writes "，")."""
     problems: list[str] = []
     for row in rows:
         where = f"{file}: {row['id']}"
         text = _text_of(texts, row["source"], where, problems)
         if text is None:
             continue
-        quote = row["text"]
-        if not quote.strip():
+        quote, article = fold_width(row["text"]), fold_width(text)
+        if not quote:
             problems.append(f"{where}: 引文为空 / empty quotation")
-        elif f"“{quote}”" not in text:
-            cause = "不在引号中 / not between quotation marks" if quote in text else "原文中找不到 / not in the source"
+        elif f"“{quote}”" not in article:
+            cause = "不在引号中 / not between quotation marks" if quote in article else "原文中找不到 / not in the source"
             problems.append(f"{where}: 引文与原文不一致，{cause}: “{quote[:30]}”")
     return problems
 
@@ -137,12 +143,53 @@ def check_numeral_coverage(indicators: Iterable[Row], exclusions: Iterable[Row],
 
 def check_names_in_sources(rows: Iterable[Row], texts: Mapping[str, str], column: str, file: str,
                            key: str = "id", sources_column: str = "source") -> list[str]:
-    """A measure's name / a glossary term occurs in each article it cites."""
+    """A measure's name / a glossary term occurs in each article it cites (punctuation width ignored)."""
     problems: list[str] = []
     for row in rows:
         for source in split_list(row[sources_column]):
             where = f"{file}: {row[key]}"
             text = _text_of(texts, source, where, problems)
-            if text is not None and row[column] not in text:
+            if text is not None and fold_width(row[column]) not in fold_width(text):
                 problems.append(f"{where}: “{row[column]}”不见于来源 {source} / not found in the cited source")
+    return problems
+
+
+# A measure is either reported as done (做法) or proposed (建议): the two must never be confused.
+MEASURE_STATUSES = {
+    "做法": "文章报道的已有做法 / reported practice",
+    "建议": "文章提出的建议、对策 / a proposal, not a report of practice",
+}
+
+
+def check_measure_status(rows: Iterable[Row], file: str = "measures.csv") -> list[str]:
+    """Every measure has a status, 做法 (reported practice) or 建议 (proposal)."""
+    problems = []
+    for row in rows:
+        status = str(row.get("status") or "").strip()
+        if status not in MEASURE_STATUSES:
+            shown = f"'{status}'" if status else "为空 / empty"
+            problems.append(f"{file}: {row.get('id')}: status {shown}，须为 {' 或 '.join(MEASURE_STATUSES)}"
+                            f" / status must be 做法 (reported practice) or 建议 (proposal)")
+    return problems
+
+
+# The columns written in our own words (the others hold the articles' names, figures and quotations).
+PROSE_COLUMNS = {
+    "measures.csv": ("id", ("description",)),
+    "glossary.csv": ("term", ("definition",)),
+    "quotations.csv": ("id", ("note",)),
+    "indicators.csv": ("id", ("indicator",)),
+    "exclusions.csv": ("text", ("note",)),
+}
+
+
+def check_copied_prose(tables: Mapping[str, Iterable[Row]], texts: Mapping[str, str]) -> list[str]:
+    """No run of 20+ characters of an article (punctuation ignored) in the columns we write ourselves."""
+    problems = []
+    for name, (key, columns) in PROSE_COLUMNS.items():
+        for row in tables.get(name, ()):
+            for column in columns:
+                for run, source in copied_runs(str(row.get(column) or ""), texts):
+                    problems.append(f"{name}: {row[key]}: {column} 与原文 {source} 有一段相同文字，请用自己的话改写"
+                                    f" / copied from the article: {run}")
     return problems

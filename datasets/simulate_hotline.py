@@ -2,8 +2,14 @@
 
     python -m dangxiao.datasets.simulate_hotline [--seed 2024] [--rows 2000] [--out FILE]
 
-Nothing here is a real figure: the districts are invented (东湖区, 青山湾区 …) and every number
+Nothing here is a real figure: the districts are invented (晓岚区, 鹊桥区 …) and every number
 comes from the seeded generator below. The same seed gives the same bytes.
+
+The district names were checked against real place names: none is the name of a county-level
+division (区, 县, 县级市) in the national list of administrative divisions (3,500-odd names, as shipped
+in the `cpca` package's adcodes.csv, 2020), nor of a district of the five cities studied. Earlier
+names were replaced because they are real: 东湖区 (南昌市), 北塘区 (无锡市, until 2015); 青山湾区 was
+too close to 武汉市青山区, and 云岭 is a common name for Yunnan.
 
 Patterns planted for trainees to find (documented in datasets/README.md):
 - 柳岸区 is slow on 物业管理: its property complaints take about three times as long to close,
@@ -28,7 +34,7 @@ SEED = 2024
 ROWS = 2000
 LABEL = "模拟数据"
 
-DISTRICTS = {"东湖区": 0.24, "青山湾区": 0.20, "柳岸区": 0.18, "石桥区": 0.16, "云岭新区": 0.12, "北塘区": 0.10}
+DISTRICTS = {"晓岚区": 0.24, "鹊桥区": 0.20, "柳岸区": 0.18, "石桥区": 0.16, "月牙新区": 0.12, "听涛区": 0.10}
 CATEGORIES = {"物业管理": 0.22, "噪音扰民": 0.14, "道路交通": 0.15, "环境卫生": 0.16, "就业社保": 0.10,
               "供水供暖": 0.13, "医疗卫生": 0.10}
 # Typical hours to close a case, by category (log-normal median).

@@ -4,7 +4,9 @@
     CaseExplorer(compare=True)   # two places side by side
 
 Figures are shown exactly as the source writes them (the `text` column); quotations are the `quotations`
-dataset's verbatim words, in quotation marks, each with its source cited.
+dataset's verbatim words, in quotation marks, each with its source cited. Each measure carries its
+`status`: 做法 (the article reports the place has done it) or 建议 (the article proposes it), shown as
+a label beside the name, so a proposal is never read as a practice.
 """
 from __future__ import annotations
 
@@ -16,7 +18,19 @@ import traitlets
 
 from ._datasets import PLACE_SOURCES, PLACES, source_title, table
 
-__all__ = ["CaseExplorer", "place_summary_html"]
+__all__ = ["CaseExplorer", "place_summary_html", "STATUS_LABELS"]
+
+# status → (label shown to trainees, colour).
+STATUS_LABELS = {
+    "做法": ("已报道的做法", "#2e7d32"),
+    "建议": ("文章提出的建议（不是已实施的做法）", "#b26a00"),
+}
+
+
+def _status_badge(status: str) -> str:
+    label, colour = STATUS_LABELS.get(status, ("性质未标明", "#777"))
+    return (f"<span class='dx-status' style='border:1px solid {colour};color:{colour};border-radius:3px;"
+            f"padding:0 4px;margin-left:4px;font-size:85%'>{html.escape(label)}</span>")
 
 
 def _rows(frame: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
@@ -45,8 +59,9 @@ def place_summary_html(place: str) -> str:
              f"<div style='color:#555;font-size:90%'>材料来源：{html.escape(citation)}</div>"]
 
     measures = _rows(table("measures"), "place", place)
-    parts += _section("主要做法", measures, "（数据集中暂无该地的做法条目）", lambda m: (
-        f"<b>{html.escape(str(m['name']))}</b>：{html.escape(str(m['description']))}"))
+    parts += _section("做法与建议", measures, "（数据集中暂无该地的做法条目）", lambda m: (
+        f"<b>{html.escape(str(m['name']))}</b>{_status_badge(str(m.get('status', '')))}："
+        f"{html.escape(str(m['description']))}"))
     figures = _rows(table("indicators"), "place", place)
     parts += _section("数字", figures, "（原文没有可列出的统计数字）", lambda f: (
         f"{html.escape(str(f['indicator']))}：<b>{html.escape(str(f['text']))}</b>"))

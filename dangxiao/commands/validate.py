@@ -3,8 +3,13 @@
 The checks are a list of small functions (`CHECKS`), each taking the shared `Context` and returning
 its problems, one line each naming the file/row and the cause. To add a check, decorate a function
 with `@check("中文名 / English name")` in this module (or append a `Check` to `CHECKS`).
-With `--sources`, the articles are normalised and every quotation, figure and numeral is checked
-against them. Exit status: 0 when there is no problem, 1 otherwise.
+With `--sources DIR`, the articles in DIR are normalised and every quotation, figure and numeral is
+checked against them, and so are the lessons (quoted wording, copied prose): DIR is passed on to the
+lesson checks, which otherwise look in `$DANGXIAO_SEEDS` or `../shared/seeds`. Copied prose (a run of 20+
+letters shared with an article, punctuation, quotation marks and spaces ignored, see `dangxiao.copying`)
+is looked for in the lessons and scenarios, the assignments, the datasets' own-words columns and, as a
+check of its own, the question bank. Every measure must be marked 做法 or 建议.
+Exit status: 0 when there is no problem, 1 otherwise.
 """
 from __future__ import annotations
 
@@ -283,13 +288,29 @@ def check_question_figures(ctx: Context) -> list[str]:
 
 # ---------------------------------------------------------------- course catalog
 
-@check("课程：目录、课件、引文 / lessons: catalog, notebooks, quotations")
+@check("课程：目录、课件、学习目标、引文 / lessons: catalog, notebooks, objectives, quotations")
 def check_lessons(ctx: Context) -> list[str]:
+    """With --sources DIR the lessons are checked against DIR's articles (quoted wording, copied prose);
+    without it, against $DANGXIAO_SEEDS or ../shared/seeds when found there."""
     from dangxiao.lessons import check_courses
 
     if ctx.courses is None or not (ctx.courses / "catalog.yaml").is_file():
         return []  # no courses folder beside these datasets (e.g. a wheel install): nothing to check
-    return check_courses(ctx.courses)
+    problems, texts = [], None
+    if ctx.sources is not None:
+        try:
+            texts = _texts(ctx)
+        except DangxiaoError as error:  # an article missing from DIR: said once, and no other folder is used
+            problems, texts = [str(error)], {}
+    return problems + check_courses(ctx.courses, sources=texts)
+
+
+@check("做法均标明性质（做法 / 建议）/ every measure has a status: reported practice or proposal")
+def check_measure_statuses(ctx: Context) -> list[str]:
+    from dangxiao.datasets.checks import check_measure_status
+
+    frame = ctx.table("measures.csv")
+    return [] if frame is None else check_measure_status(_rows(frame), str(ctx.datasets / "measures.csv"))
 
 
 # ---------------------------------------------------------------- against the articles (--sources)
@@ -346,6 +367,52 @@ def check_names(ctx: Context) -> list[str]:
         problems += check_names_in_sources(_rows(glossary), texts, "term", str(ctx.datasets / "glossary.csv"),
                                            key="term", sources_column="sources")
     return problems
+
+
+# ---------------------------------------------------------------- copied prose (--sources)
+# The lessons and courses/scenarios are covered by the lessons check above; these cover the rest. Each
+# compares letters only (punctuation, quotation marks, spaces ignored; see dangxiao.copying).
+
+@check("抄录原文：情景模拟（控件自带）/ copied prose: the widgets' scenarios", needs_sources=True)
+def check_scenario_copies(ctx: Context) -> list[str]:
+    from dangxiao.lessons import check_scenario_files
+    from dangxiao.widgets.scenarios import SCENARIOS_DIR
+
+    texts = _texts(ctx)
+    return check_scenario_files(SCENARIOS_DIR, texts) if texts else []
+
+
+@check("抄录原文：作业 / copied prose: assignments (text, model answers, rubrics)", needs_sources=True)
+def check_assignment_copies(ctx: Context) -> list[str]:
+    from dangxiao.lessons import notebook_copy_problems
+    from dangxiao.paths import assignments_dir
+
+    texts, folder = _texts(ctx), assignments_dir() / "source"
+    if not texts or not folder.is_dir():
+        return []
+    return [problem for path in sorted(folder.rglob("*.ipynb")) if ".ipynb_checkpoints" not in path.parts
+            for problem in notebook_copy_problems(path, texts)]
+
+
+@check("抄录原文：数据集 / copied prose: the datasets' own-words columns", needs_sources=True)
+def check_dataset_copies(ctx: Context) -> list[str]:
+    from dangxiao.datasets.checks import PROSE_COLUMNS, check_copied_prose
+
+    texts = _texts(ctx)
+    tables = {name: _rows(ctx.table(name)) for name in PROSE_COLUMNS if ctx.table(name) is not None}
+    return [f"{ctx.datasets}/{problem}" for problem in check_copied_prose(tables, texts)] if texts else []
+
+
+@check("抄录原文：题库 / copied prose: the question bank", needs_sources=True)
+def check_bank_copies(ctx: Context) -> list[str]:
+    """Kept apart from the other copy checks: the bank has its own maintainers (see the issue-14 notes)."""
+    from dangxiao.lessons import yaml_copy_problems
+
+    texts = _texts(ctx)
+    if not texts:
+        return []
+    return [problem for path in sorted((ctx.datasets / "questions").glob("*.yaml"))
+            for problem in yaml_copy_problems(path, texts, skip=("id", "source", "sources", "tags"))]
 
 
 # ---------------------------------------------------------------- running

@@ -173,8 +173,10 @@ def test_quote_helper_ids_exist_and_are_verbatim_in_their_article():
     assert used, "lessons quote through show_quote"
     rows = QUOTATIONS.set_index("id")
     assert used <= set(rows.index), used - set(rows.index)
-    for qid in used:
-        assert rows.loc[qid, "text"] in sources[rows.loc[qid, "source"]], qid
+    from dangxiao.copying import fold_width
+
+    for qid in used:  # verbatim, punctuation width aside (the dataset displays full-width punctuation)
+        assert f"“{fold_width(rows.loc[qid, 'text'])}”" in fold_width(sources[rows.loc[qid, "source"]]), qid
 
 
 def test_quote_helper_renders_the_dataset_text_with_its_source():
@@ -222,6 +224,40 @@ def test_copy_check_catches_a_copied_sentence_but_not_a_quoted_one():
     assert not copied_runs(f"原文写道“{sentence}”。", canonical)
 
 
+def test_copy_check_ignores_punctuation_width_quotation_marks_and_spaces():
+    sources = normalised_sources()
+    if sources is None:
+        pytest.skip("dangxiao.datasets.normalise 或原文目录不可用 / cannot normalise the articles here")
+    # 002 writes half-width commas: the same words with full-width commas, spaces, a line break and a
+    # pair of quotation marks around nothing are still the same 20+ characters.
+    original = "引导群众决策共谋、发展共建、建设共管、效果共评、成果共享"
+    assert original in sources["wuhan"]
+    disguised = "我们的概括：引导群众决策共谋, 发展共建,\n建设共管 、效果共评、成果共享。"
+    runs = copied_runs(disguised, sources)
+    assert [source for _, source in runs] == ["wuhan"] and "效果共评" in runs[0][0]
+    # 19 characters of it are not a copy; the whole of it inside quotation marks is a formulation.
+    assert not copied_runs("决策共谋发展共建建设共管效果共评成", sources)
+    assert not copied_runs(f"武汉提出“{original}”。", sources)
+    # A quoted term breaks a run: the prose around it is counted on each side separately.
+    assert copied_runs("银川健全街乡吹哨、部门报到上下联动机制，解决群众的急难愁盼。", sources)
+    assert not copied_runs("银川健全“街乡吹哨、部门报到”上下联动机制，解决群众的急难愁盼。", sources)
+
+
+def test_copy_check_covers_scenarios_and_assignments():
+    sources = normalised_sources()
+    if sources is None:
+        pytest.skip("dangxiao.datasets.normalise 或原文目录不可用 / cannot normalise the articles here")
+    from dangxiao.lessons import notebook_copy_problems, yaml_copy_problems
+    from dangxiao.widgets.scenarios import SCENARIOS_DIR
+
+    root = COURSES.parent
+    problems = [p for path in sorted(SCENARIOS_DIR.glob("*.yaml")) for p in yaml_copy_problems(path, sources)]
+    problems += [p for path in sorted(COURSES.rglob("*.yaml")) for p in yaml_copy_problems(path, sources)]
+    problems += [p for path in sorted((root / "assignments" / "source").rglob("*.ipynb"))
+                 for p in notebook_copy_problems(path, sources)]
+    assert not problems, "\n".join(problems)
+
+
 # ------------------------------------------------------------------ check_courses (used by dangxiao validate)
 
 
@@ -265,12 +301,12 @@ def test_figure_and_sources_come_from_the_datasets():
 
 def test_flagged_rows_names_the_broken_limits():
     summary = pd.DataFrame(
-        {"件数": [40, 30, 20], "中位时长_小时": [150.0, 20.0, 30.0], "办结率": [0.95, 0.85, 0.99],
+        {"件数": [40, 30, 20], "办结时长中位数": [150.0, 20.0, 30.0], "办结率": [0.95, 0.85, 0.99],
          "平均满意度": [2.5, 3.9, 4.1]},
         index=pd.MultiIndex.from_tuples([("甲区", "物业管理"), ("乙区", "噪音扰民"), ("丙区", "供水供暖")]))
-    flagged = flagged_rows(summary, {"中位时长_小时": 120, "办结率": 0.9, "平均满意度": 3.0})
+    flagged = flagged_rows(summary, {"办结时长中位数": 120, "办结率": 0.9, "平均满意度": 3.0})
     assert list(flagged.index) == [("甲区", "物业管理"), ("乙区", "噪音扰民")]
-    assert list(flagged["关注原因"]) == ["中位时长_小时；平均满意度", "办结率"]
+    assert list(flagged["关注原因"]) == ["办结时长中位数；平均满意度", "办结率"]
     with pytest.raises(DangxiaoError, match="办结率"):
         flagged_rows(summary.drop(columns="办结率"), {"办结率": 0.9})
 
@@ -281,7 +317,7 @@ def test_flag_explorer_rewrites_its_table_as_a_slider_moves_without_an_output_wi
     from dangxiao.lessons import flag_explorer
 
     summary = pd.DataFrame(
-        {"件数": [40, 30], "中位时长_小时": [20.0, 20.0], "办结率": [0.95, 0.99], "平均满意度": [2.5, 3.5]},
+        {"件数": [40, 30], "办结时长中位数": [20.0, 20.0], "办结率": [0.95, 0.99], "平均满意度": [2.5, 3.5]},
         index=pd.MultiIndex.from_tuples([("甲区", "物业管理"), ("乙区", "噪音扰民")]))
     box = flag_explorer(summary)
     # A cell displaying into an Output widget can stall a Voila page (see flag_explorer).

@@ -45,3 +45,20 @@ def test_real_datasets_every_quotation_of_a_place_appears_verbatim():
             assert f"“{quote['text']}”" in panel
         for _, figure in data.indicators().query("place == @place['place']").iterrows():
             assert figure["text"] in panel
+
+
+def test_real_datasets_every_measure_shows_whether_it_is_practice_or_proposal():
+    from dangxiao import data
+    from dangxiao.widgets.explorer import STATUS_LABELS
+
+    measures = data.measures()
+    assert set(measures["status"]) == set(STATUS_LABELS)  # both kinds occur, nothing else
+    for place, rows in measures.groupby("place"):
+        panel = html.unescape(place_summary_html(place))
+        for _, measure in rows.iterrows():
+            label = STATUS_LABELS[measure["status"]][0]
+            assert f"{measure['name']}</b><span class='dx-status'" in panel
+            item = panel.split(f"<b>{measure['name']}</b>", 1)[1].split("</li>", 1)[0]
+            assert label in item, (measure["id"], measure["status"])
+    faku = html.unescape(place_summary_html("法库县"))
+    assert "文章提出的建议" in faku and "已报道的做法" not in faku  # Faku's article gives countermeasures only
