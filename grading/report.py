@@ -29,6 +29,8 @@ import pandas as pd
 from dangxiao.errors import DangxiaoError
 from dangxiao.grading.credit import CreditRule, credit_table, lesson_hours
 from dangxiao.grading.itemstats import ItemThresholds, item_statistics, score_distribution
+from dangxiao.grading.transcripts import GRADUATION_COLUMNS, graduation_table
+from dangxiao.records.exams import RESULT_COLUMNS
 from dangxiao.records.study import STUDY_COLUMNS
 from dangxiao.records.study import completions as study_completions
 
@@ -49,10 +51,11 @@ __all__ = [
 ]
 
 #: sheet name → attribute of `Report`, in workbook order
-SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit", "学习记录": "study"}
+SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit", "学习记录": "study",
+          "测验成绩": "exams", "结业": "graduation"}
 #: CSV file name (ASCII, safe on any file server) → attribute of `Report`
 CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit",
-             "study.csv": "study"}
+             "study.csv": "study", "exams.csv": "exams", "graduation.csv": "graduation"}
 #: chart file names written by `write_charts`
 CHART_FILES = ("score_distribution.png", "item_map.png")
 BEIJING = pd.Timedelta(hours=8)  # China has no daylight saving time: a fixed offset is exact
@@ -81,6 +84,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # 学习记录: one row per trainee and lesson from the site's learning record (empty without one)
     study: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STUDY_COLUMNS))
+    # 测验成绩: tests taken in the site (last attempt each); 结业: the class list (grading/transcripts.py)
+    exams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RESULT_COLUMNS))
+    graduation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GRADUATION_COLUMNS))
 
 
 # ---------------------------------------------------------------- loading
@@ -261,6 +267,8 @@ def build_report(
     thresholds: ItemThresholds = ItemThresholds(),
     study: pd.DataFrame | None = None,
     lesson_attempts: pd.DataFrame | None = None,
+    exams: pd.DataFrame | None = None,
+    final_id: str = "final",
 ) -> Report:
     """Compute the four tables and the score distribution.
 
@@ -269,7 +277,9 @@ def build_report(
     earn no 学时. `study` (from `dangxiao.records.study.study_table`) is the learning record: without
     `completions` it decides which lessons count, and every trainee of the roster gets a 学时 row, submitted
     or not. `lesson_attempts` (学号, lesson_id, question_id, correct: first attempts at lesson questions)
-    adds those questions to the item analysis, one block per lesson. Raises `DangxiaoError` (one line, in Chinese) for an empty gradebook, an unknown
+    adds those questions to the item analysis, one block per lesson. `exams` (from
+    `dangxiao.records.exams.exam_results`) fills 测验成绩, and with the record 结业 (the closing test
+    `final_id`). Raises `DangxiaoError` (one line, in Chinese) for an empty gradebook, an unknown
     assignment, or an assignment nobody submitted.
     """
     names = list(data.assignments["作业"])
@@ -307,6 +317,10 @@ def build_report(
     if study is not None:
         times = {column: f"{column}（北京时间）" for column in ("首次学习", "最近学习")}
         report.study = study.assign(**{column: _beijing(study[column]) for column in times}).rename(columns=times)
+    if exams is not None:
+        report.exams = exams.assign(**{"交卷时间（UTC）": _beijing(exams["交卷时间（UTC）"])}).rename(
+            columns={"交卷时间（UTC）": "交卷时间（北京时间）"})
+        report.graduation = graduation_table(credit, exams, study if study is not None else report.study, final_id)
     return report
 
 
@@ -431,7 +445,7 @@ def _excel_value(worksheet, value):
 
 
 def write_excel(report: Report, path: str | Path) -> Path:
-    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时, 学习记录).
+    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时, 学习记录, 测验成绩, 结业).
 
     Streamed with openpyxl's write-only mode: pandas' `to_excel` styles every cell and takes
     several times longer on 10 000 trainees."""

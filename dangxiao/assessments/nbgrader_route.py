@@ -71,6 +71,16 @@ def position_grade_id(position: int) -> str:
     return f"item_{position:02d}"
 
 
+def is_built_paper(path: Path | str) -> bool:
+    """Whether the notebook at `path` is a paper `dangxiao exam build` wrote (it has the paper data cell),
+    not a notebook written by hand in JupyterLab. False for a missing or unreadable file."""
+    try:
+        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == DATA_CELL for c in cells)
+
+
 def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
           points: float | None = None) -> dict:
     meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,

@@ -44,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--records", metavar="URL", default=None,
                         help="学习记录库（默认 $DANGXIAO_DB 或 data/records.sqlite）/ the learning record store")
     parser.add_argument("--no-records", action="store_true", help="不读学习记录 / ignore the learning record")
+    parser.add_argument("--transcripts", type=Path, metavar="DIR",
+                        help="每位学员一份结业成绩单（Word）写到此目录 / one 结业 transcript (.docx) per trainee")
+    parser.add_argument("--final", default="final", metavar="ID", help="结业测试的 id（默认 final）/ the closing test")
     parser.add_argument("--pass-mark", type=float, metavar="0-1", help="及格线（得分率，覆盖规则文件）/ pass mark, e.g. 0.6")
     parser.add_argument("--hints", action="store_true", help="打印简答题要点提示（需指定作业）/ print key-point hints for written answers")
     parser.add_argument("--rubric", type=Path, metavar="YAML", help="评分要点文件，默认 source/<作业>/rubric.yaml / rubric file")
@@ -70,27 +73,44 @@ def _rule(args):
     return rule
 
 
-def _learning_record(args, catalog, rule):
-    """The study table and first lesson attempts of the site's record store, or (None, None) when there
-    is none (no --records and no default store yet, or a store without trainees)."""
+def _learning_record(args, catalog, rule, course: Path):
+    """The study table, first lesson attempts and test results of the site's record store, or Nones when
+    there is none (no --records and no default store yet, or a store without trainees)."""
     if args.no_records:
-        return None, None
+        return None, None, None
     import pandas as pd
 
     from dangxiao.records import default_db_url, open_store
+    from dangxiao.records.exams import exam_results
     from dangxiao.records.study import study_table
 
     url = args.records or default_db_url()
     if args.records is None and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        return None, None
+        return None, None, None
     store = open_store(url)
     if not store.accounts(role="trainee"):
-        return None, None
+        return None, None, None
     attempts = pd.DataFrame(
-        [(a.account_id, a.lesson_id, a.question_id, a.correct) for a in store.attempts(first_only=True)],
+        [(a.account_id, a.lesson_id, a.question_id, a.correct) for a in store.attempts(first_only=True)
+         if not a.lesson_id.startswith("exam:")],  # test items are analysed with the gradebook's
         columns=["学号", "lesson_id", "question_id", "correct"])
     print(f"学习记录 / learning record: {store.url}")
-    return study_table(store, catalog, rule), attempts
+    return study_table(store, catalog, rule), attempts, exam_results(store, _blueprints(course))
+
+
+def _blueprints(course: Path) -> dict:
+    """The course's test blueprints that load (a broken one is named and left out)."""
+    from dangxiao.assessments.blueprint import load_blueprint
+
+    blueprints = {}
+    for path in sorted((course / "assessments").glob("*.yaml")):
+        try:
+            blueprint = load_blueprint(path)
+        except DangxiaoError as error:
+            print(f"注 / note: {error}")
+            continue
+        blueprints[blueprint.id] = blueprint
+    return blueprints
 
 
 def _print_table(title: str, frame) -> None:
@@ -137,10 +157,10 @@ def run(args: argparse.Namespace) -> int:
     completions = None
     if args.completions:
         completions = load_completions(args.completions, {lesson.id for lesson in catalog.lessons})
-    study, attempts = _learning_record(args, catalog, rule)
+    study, attempts, exams = _learning_record(args, catalog, rule, course)
 
     report = build_report(data, args.assignment, catalog=catalog, rule=rule, completions=completions,
-                          study=study, lesson_attempts=attempts)
+                          study=study, lesson_attempts=attempts, exams=exams, final_id=args.final)
     _print_table("总表 / cohort summary", report.summary)
     _print_table("题目分析 / item analysis", report.items)
     for note in report.notes:
@@ -159,6 +179,14 @@ def run(args: argparse.Namespace) -> int:
             written.extend(write_charts(report, args.charts))
     except OSError as error:
         raise DangxiaoError(f"{error.filename}: 无法写入 / cannot write ({error.strerror})") from None
+    if args.transcripts:
+        from dangxiao.grading.transcripts import write_transcripts
+
+        if report.graduation.empty:
+            print("注 / note: 没有学习记录，未写结业成绩单 / no learning record: no transcripts")
+        else:
+            written.extend(write_transcripts(report.graduation, report.exams, report.study, args.transcripts,
+                                             catalog.title))
     for path in written:
         replaced = "（覆盖了旧文件 / replaced the old file）" if path in existing else ""
         print(f"已写出 / written: {path}{replaced}")

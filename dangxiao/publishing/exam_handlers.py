@@ -62,21 +62,16 @@ class ExamCatalog:
         `dangxiao exam build` writes (an assignment of the same id done in JupyterLab is another route)."""
         if not blueprint.counted:
             return ""
-        from dangxiao.assessments.nbgrader_route import DATA_CELL
+        from dangxiao.assessments.nbgrader_route import is_built_paper
 
         folder = self.course / "source" / blueprint.id
         source = folder / f"{blueprint.id}.ipynb"
-        try:
-            cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
-        except (OSError, ValueError, KeyError):
-            cells = None
-        if cells is None and any(folder.glob("*.ipynb")) or cells is not None and not any(
-                c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == DATA_CELL for c in cells):
+        if is_built_paper(source):
+            return ""
+        if any(folder.glob("*.ipynb")):
             return (f"{folder}: 作业 {blueprint.id} 是 JupyterLab 笔记本，测验页面未上线 / assignment "
                     f"{blueprint.id} is a JupyterLab notebook: the test page is off")
-        if cells is None:
-            return f"{source}: 没有试卷笔记本，先运行 dangxiao exam build {blueprint.id} / no paper notebook: build it"
-        return ""
+        return f"{source}: 没有试卷笔记本，先运行 dangxiao exam build {blueprint.id} / no paper notebook: build it"
 
     def get(self, assessment_id: str):
         blueprint = self.blueprints.get(assessment_id)
@@ -116,21 +111,16 @@ class ExamPage(RecordsPage):
         `dangxiao exam build` writes (an assignment of the same id done in JupyterLab is another route)."""
         if not blueprint.counted:
             return ""
-        from dangxiao.assessments.nbgrader_route import DATA_CELL
+        from dangxiao.assessments.nbgrader_route import is_built_paper
 
         folder = self.course / "source" / blueprint.id
         source = folder / f"{blueprint.id}.ipynb"
-        try:
-            cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
-        except (OSError, ValueError, KeyError):
-            cells = None
-        if cells is None and any(folder.glob("*.ipynb")) or cells is not None and not any(
-                c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == DATA_CELL for c in cells):
+        if is_built_paper(source):
+            return ""
+        if any(folder.glob("*.ipynb")):
             return (f"{folder}: 作业 {blueprint.id} 是 JupyterLab 笔记本，测验页面未上线 / assignment "
                     f"{blueprint.id} is a JupyterLab notebook: the test page is off")
-        if cells is None:
-            return f"{source}: 没有试卷笔记本，先运行 dangxiao exam build {blueprint.id} / no paper notebook: build it"
-        return ""
+        return f"{source}: 没有试卷笔记本，先运行 dangxiao exam build {blueprint.id} / no paper notebook: build it"
 
     def get(self, assessment_id: str):
         blueprint = _catalog(self).get(assessment_id)

@@ -45,6 +45,8 @@ __all__ = [
     "answers_of",
     "results_released",
     "release_results",
+    "exam_results",
+    "RESULT_COLUMNS",
 ]
 
 UTC = _dt.timezone.utc
@@ -294,3 +296,28 @@ def exam_state(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Ques
         else:
             state["result"] = None  # released by the instructor through the gradebook and feedback
     return state
+
+
+RESULT_COLUMNS = ["学号", "测验", "测验名称", "第几次", "得分", "满分", "得分率（%）", "合格", "交卷方式", "交卷时间（UTC）"]
+
+
+def exam_results(store: RecordStore, blueprints: Mapping[str, Blueprint]) -> "pd.DataFrame":  # noqa: F821
+    """The last finished attempt of every trainee at every counted test, as scored by the key at 交卷
+    (essays, if any, are pending: 合格 stays empty until the formgrader's grades are in the gradebook)."""
+    import pandas as pd
+
+    rows = []
+    for blueprint in blueprints.values():
+        if not blueprint.counted:
+            continue
+        latest: dict[str, AttemptView] = {}
+        for attempt in attempts_of(store, None, blueprint.id):
+            if not attempt.open:
+                latest[attempt.account_id] = attempt
+        for account_id, attempt in sorted(latest.items()):
+            result = attempt.result or {}
+            rows.append([account_id, blueprint.id, blueprint.title, attempt.attempt, result.get("total"),
+                         result.get("max_points"), result.get("percent"), result.get("passed"),
+                         {"timeout": "时间到自动交卷", "trainee": "学员交卷"}.get(attempt.submitted_by, attempt.submitted_by),
+                         attempt.submitted_at.replace(tzinfo=None) if attempt.submitted_at else None])
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)

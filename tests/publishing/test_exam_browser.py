@@ -198,6 +198,22 @@ def test_two_trainees_take_the_final(exam_site, browser, support):
     first.close()
     phone.close()
 
+    # The centre's report: 测验成绩, the 结业 class list and one transcript per trainee.
+    out, transcripts = course.parent / "report", course.parent / "transcripts"
+    _cli("report", "--course", str(course), "--courses", str(support.root / "courses"), "--records", db,
+         "--csv", str(out), "--transcripts", str(transcripts))
+    import pandas as pd
+    from docx import Document
+
+    graduation = pd.read_csv(out / "graduation.csv", encoding="utf-8-sig", dtype={"学号": str}).set_index("学号")
+    scores = pd.read_csv(out / "exams.csv", encoding="utf-8-sig", dtype={"学号": str}).set_index("学号")
+    for trainee in ("t001", "t002"):
+        attempt = attempts_of(store, trainee, "final")[0]
+        assert scores.loc[trainee, "得分"] == pytest.approx(attempt.result["total"])
+        assert graduation.loc[trainee, "结业"] == ("合格" if attempt.result["passed"] else "不合格")
+        text = "\n".join(p.text for p in Document(str(next(transcripts.glob(f"{trainee}-*.docx")))).paragraphs)
+        assert f"{attempt.result['total']:g} / 100 分" in text and "合计学时" in text
+
 
 def _xsrf(context) -> str:
     return next(c["value"] for c in context.cookies() if c["name"] == "_xsrf")
