@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Reliability", "cronbach_alpha", "kr20", "paper_reliability", "position_scores", "item_scores",
+           "items_across_papers", "ITEM_COLUMNS",
            "gradebook_position_scores"]
 
 
@@ -130,3 +131,30 @@ def gradebook_position_scores(db_url: str, assignment: str, notebook: str | None
                 grade.name: (math.nan if grade.needs_manual_grade else grade.score)
                 for grade in nb.grades if grade.name.startswith("item_")}
     return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=1)
+
+
+ITEM_COLUMNS = ["题目", "满分", "人数", "平均分", "难度系数", "标准差", "区分度", "区分效率", "提示"]
+
+
+def items_across_papers(results: Iterable, thresholds=None) -> pd.DataFrame:
+    """Per item id, over the trainees whose paper held it: Moodle's facility, discrimination (item against
+    the rest of *that trainee's paper*) and efficiency, with the usual flags (`itemstats`). Essays not yet
+    graded are left out. One row per item, most-seen first."""
+    from dangxiao.grading.itemstats import ItemThresholds, item_statistics
+
+    seen: dict[str, list[tuple[float, float]]] = {}
+    points: dict[str, float] = {}
+    for result in results:
+        if any(item.correct is None for item in result.items):
+            continue  # a total still waiting for hand grading would bias the rest score
+        for item in result.items:
+            seen.setdefault(item.item_id, []).append((item.earned, result.total - item.earned))
+            points[item.item_id] = item.points
+    rows = []
+    for item_id, pairs in seen.items():
+        marks = np.asarray(pairs, dtype=float)
+        rest_max = max(float(marks[:, 1].max()), 1.0)
+        stats = item_statistics(marks, [points[item_id], rest_max], [item_id, "_rest"], thresholds or ItemThresholds())
+        rows.append(stats.iloc[0])
+    frame = pd.DataFrame(rows, columns=ITEM_COLUMNS).reset_index(drop=True)
+    return frame.sort_values(["人数", "题目"], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -29,6 +29,7 @@ import pandas as pd
 from dangxiao.errors import DangxiaoError
 from dangxiao.grading.credit import CreditRule, credit_table, lesson_hours
 from dangxiao.grading.itemstats import ItemThresholds, item_statistics, score_distribution
+from dangxiao.grading.bank_report import BANK_COLUMNS, RELIABILITY_COLUMNS
 from dangxiao.grading.transcripts import GRADUATION_COLUMNS, graduation_table
 from dangxiao.records.exams import RESULT_COLUMNS
 from dangxiao.records.study import STUDY_COLUMNS
@@ -52,10 +53,11 @@ __all__ = [
 
 #: sheet name → attribute of `Report`, in workbook order
 SHEETS = {"总表": "summary", "题目分析": "items", "成绩单": "transcript", "学时": "credit", "学习记录": "study",
-          "测验成绩": "exams", "结业": "graduation"}
+          "测验成绩": "exams", "结业": "graduation", "题库分析": "bank_items", "试卷信度": "reliability"}
 #: CSV file name (ASCII, safe on any file server) → attribute of `Report`
 CSV_FILES = {"summary.csv": "summary", "items.csv": "items", "transcript.csv": "transcript", "credit.csv": "credit",
-             "study.csv": "study", "exams.csv": "exams", "graduation.csv": "graduation"}
+             "study.csv": "study", "exams.csv": "exams", "graduation.csv": "graduation", "bank_items.csv": "bank_items",
+             "reliability.csv": "reliability"}
 #: chart file names written by `write_charts`
 CHART_FILES = ("score_distribution.png", "item_map.png")
 BEIJING = pd.Timedelta(hours=8)  # China has no daylight saving time: a fixed offset is exact
@@ -87,6 +89,9 @@ class Report:
     # 测验成绩: tests taken in the site (last attempt each); 结业: the class list (grading/transcripts.py)
     exams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RESULT_COLUMNS))
     graduation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GRADUATION_COLUMNS))
+    # 题库分析 / 试卷信度: each question across the papers that held it, each test's reliability (bank_report.py)
+    bank_items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BANK_COLUMNS))
+    reliability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RELIABILITY_COLUMNS))
 
 
 # ---------------------------------------------------------------- loading
@@ -445,7 +450,7 @@ def _excel_value(worksheet, value):
 
 
 def write_excel(report: Report, path: str | Path) -> Path:
-    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时, 学习记录, 测验成绩, 结业).
+    """One workbook, one sheet per table (总表, 题目分析, 成绩单, 学时, 学习记录, 测验成绩, 结业, 题库分析, 试卷信度).
 
     Streamed with openpyxl's write-only mode: pandas' `to_excel` styles every cell and takes
     several times longer on 10 000 trainees."""

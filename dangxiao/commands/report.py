@@ -46,6 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-records", action="store_true", help="不读学习记录 / ignore the learning record")
     parser.add_argument("--transcripts", type=Path, metavar="DIR",
                         help="每位学员一份结业成绩单（Word）写到此目录 / one 结业 transcript (.docx) per trainee")
+    parser.add_argument("--bank-view", type=Path, metavar="HTML",
+                        help="题库分析页：每道题旁列出本期各卷中的难度与区分度 / the bank with each question's figures")
     parser.add_argument("--final", default="final", metavar="ID", help="结业测试的 id（默认 final）/ the closing test")
     parser.add_argument("--pass-mark", type=float, metavar="0-1", help="及格线（得分率，覆盖规则文件）/ pass mark, e.g. 0.6")
     parser.add_argument("--hints", action="store_true", help="打印简答题要点提示（需指定作业）/ print key-point hints for written answers")
@@ -77,25 +79,27 @@ def _learning_record(args, catalog, rule, course: Path):
     """The study table, first lesson attempts and test results of the site's record store, or Nones when
     there is none (no --records and no default store yet, or a store without trainees)."""
     if args.no_records:
-        return None, None, None
+        return None, None, None, {}
     import pandas as pd
 
     from dangxiao.records import default_db_url, open_store
-    from dangxiao.records.exams import exam_results
+    from dangxiao.records.exams import exam_results, paper_results
     from dangxiao.records.study import study_table
 
     url = args.records or default_db_url()
     if args.records is None and url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        return None, None, None
+        return None, None, None, {}
     store = open_store(url)
     if not store.accounts(role="trainee"):
-        return None, None, None
+        return None, None, None, {}
     attempts = pd.DataFrame(
         [(a.account_id, a.lesson_id, a.question_id, a.correct) for a in store.attempts(first_only=True)
          if not a.lesson_id.startswith("exam:")],  # test items are analysed with the gradebook's
         columns=["学号", "lesson_id", "question_id", "correct"])
     print(f"学习记录 / learning record: {store.url}")
-    return study_table(store, catalog, rule), attempts, exam_results(store, _blueprints(course))
+    blueprints = _blueprints(course)
+    papers = {b.id: paper_results(store, b) for b in blueprints.values() if b.counted}
+    return study_table(store, catalog, rule), attempts, exam_results(store, blueprints), papers
 
 
 def _blueprints(course: Path) -> dict:
@@ -157,10 +161,17 @@ def run(args: argparse.Namespace) -> int:
     completions = None
     if args.completions:
         completions = load_completions(args.completions, {lesson.id for lesson in catalog.lessons})
-    study, attempts, exams = _learning_record(args, catalog, rule, course)
+    study, attempts, exams, papers = _learning_record(args, catalog, rule, course)
 
     report = build_report(data, args.assignment, catalog=catalog, rule=rule, completions=completions,
                           study=study, lesson_attempts=attempts, exams=exams, final_id=args.final)
+    from dangxiao.grading.bank_report import bank_analysis, write_bank_view
+    from dangxiao.questions import load_bank
+
+    bank = load_bank()
+    if papers:
+        report.bank_items, report.reliability = bank_analysis(bank, papers)
+        _print_table("试卷信度 / reliability", report.reliability)
     _print_table("总表 / cohort summary", report.summary)
     _print_table("题目分析 / item analysis", report.items)
     for note in report.notes:
@@ -187,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             written.extend(write_transcripts(report.graduation, report.exams, report.study, args.transcripts,
                                              catalog.title))
+    if args.bank_view:
+        written.append(write_bank_view(bank, report.bank_items, report.reliability, args.bank_view))
     for path in written:
         replaced = "（覆盖了旧文件 / replaced the old file）" if path in existing else ""
         print(f"已写出 / written: {path}{replaced}")

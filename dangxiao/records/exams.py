@@ -46,6 +46,7 @@ __all__ = [
     "results_released",
     "release_results",
     "exam_results",
+    "paper_results",
     "RESULT_COLUMNS",
 ]
 
@@ -287,11 +288,7 @@ def exam_state(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Ques
         state.update(status="submitted", attempt_id=last.id, submitted_by=last.submitted_by,
                      submitted_at=last.submitted_at.timestamp())
         if results_released(store, blueprint):
-            from dangxiao.assessments.scoring import ItemResult, PaperResult
-
-            result = last.result
-            paper_result = PaperResult(**{**result, "items": tuple(ItemResult(**i) for i in result["items"])})
-            state["result"] = feedback_view(last.paper, assessment_bank(blueprint, bank), paper_result,
+            state["result"] = feedback_view(last.paper, assessment_bank(blueprint, bank), _paper_result(last.result),
                                             answers_of(store, last.id))
         else:
             state["result"] = None  # released by the instructor through the gradebook and feedback
@@ -321,3 +318,20 @@ def exam_results(store: RecordStore, blueprints: Mapping[str, Blueprint]) -> "pd
                          {"timeout": "时间到自动交卷", "trainee": "学员交卷"}.get(attempt.submitted_by, attempt.submitted_by),
                          attempt.submitted_at.replace(tzinfo=None) if attempt.submitted_at else None])
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def paper_results(store: RecordStore, blueprint: Blueprint) -> list:
+    """The scored papers (`PaperResult`) of the last finished attempt of each trainee at `blueprint`:
+    what item statistics across papers and the paper's reliability are computed from."""
+    latest: dict[str, AttemptView] = {}
+    for attempt in attempts_of(store, None, blueprint.id):
+        if not attempt.open and attempt.result:
+            latest[attempt.account_id] = attempt
+    return [_paper_result(a.result) for _, a in sorted(latest.items())]
+
+
+def _paper_result(result: dict):
+    """A stored `PaperResult.to_dict()` back as the object."""
+    from dangxiao.assessments.scoring import ItemResult, PaperResult
+
+    return PaperResult(**{**result, "items": tuple(ItemResult(**item) for item in result["items"])})

@@ -64,7 +64,7 @@ def test_report_does_not_change_the_gradebook(course):
 def test_excel_has_four_sheets_with_the_right_rows(report, tmp_path, students):
     path = write_excel(report, tmp_path / "报表.xlsx")
     workbook = openpyxl.load_workbook(path, read_only=True)
-    assert workbook.sheetnames == ["总表", "题目分析", "成绩单", "学时", "学习记录", "测验成绩", "结业"]
+    assert workbook.sheetnames == ["总表", "题目分析", "成绩单", "学时", "学习记录", "测验成绩", "结业", "题库分析", "试卷信度"]
     rows = {name: list(workbook[name].iter_rows(values_only=True)) for name in workbook.sheetnames}
     assert [r[0] for r in rows["总表"][1:]] == sorted(students)
     assert rows["总表"][0][:2] == ("学号", "姓名")
