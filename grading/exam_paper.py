@@ -9,16 +9,10 @@ running in the grading kernel ahead of the tests — e.g. one line replacing `ju
 `CheckPaperCell` runs in `Autograde.sanitize_preprocessors` right after `OverwriteCells`: when the
 data cell is not exactly the literal form (`is_paper_literal`, an AST check, nothing executed), it is
 replaced with `PAPER = {}`, so every position is graded as unanswered, and the reason is logged.
-Notebooks without an exam data cell are left alone. Select it in `nbgrader_config.py`::
+Notebooks without an exam data cell are left alone. Select it in `nbgrader_config.py` (the course does)::
 
-    c.Autograde.sanitize_preprocessors = [
-        "nbgrader.preprocessors.ClearOutput",
-        "nbgrader.preprocessors.DeduplicateIds",
-        "nbgrader.preprocessors.OverwriteKernelspec",
-        "nbgrader.preprocessors.OverwriteCells",
-        "dangxiao.grading.exam_paper.CheckPaperCell",
-        "nbgrader.preprocessors.CheckCellMetadata",
-    ]
+    from dangxiao.grading.exam_paper import SANITIZE_PREPROCESSORS
+    c.Autograde.sanitize_preprocessors = SANITIZE_PREPROCESSORS
 """
 from __future__ import annotations
 

@@ -106,22 +106,6 @@ def _catalog(handler) -> ExamCatalog:
 
 class ExamPage(RecordsPage):
     @tornado.web.authenticated
-    def _not_servable(self, blueprint) -> str:
-        """Why a counted test cannot be taken here: its nbgrader assignment must be the paper notebook
-        `dangxiao exam build` writes (an assignment of the same id done in JupyterLab is another route)."""
-        if not blueprint.counted:
-            return ""
-        from dangxiao.assessments.nbgrader_route import is_built_paper
-
-        folder = self.course / "source" / blueprint.id
-        source = folder / f"{blueprint.id}.ipynb"
-        if is_built_paper(source):
-            return ""
-        if any(folder.glob("*.ipynb")):
-            return (f"{folder}: 作业 {blueprint.id} 是 JupyterLab 笔记本，测验页面未上线 / assignment "
-                    f"{blueprint.id} is a JupyterLab notebook: the test page is off")
-        return f"{source}: 没有试卷笔记本，先运行 dangxiao exam build {blueprint.id} / no paper notebook: build it"
-
     def get(self, assessment_id: str):
         blueprint = _catalog(self).get(assessment_id)
         self.page("exam.html", assessment_id=blueprint.id, title=blueprint.title)
