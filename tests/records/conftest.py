@@ -3,12 +3,13 @@ and a tiny catalog of three lessons (two with a quiz, one without)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, event, select
 
 from dangxiao.events import Heartbeat, LessonEnd, NoteEvent, QuizAttemptEvent, ScenarioEvent
 from dangxiao.records.roster import RosterRow
@@ -71,6 +72,43 @@ def _notebook(path: Path, quiz: bool) -> None:
                     encoding="utf-8")
 
 
+def race(stores, matches, calls, wait: float = 10.0):
+    """Run `calls` (one per store) in threads that all pause after their first statement for which
+    `matches(sql)` is true, until every thread has reached it: two senders arriving at the same moment,
+    made certain instead of likely. Returns each call's result or the exception it raised."""
+    barrier = threading.Barrier(len(calls), timeout=wait)
+    paused = threading.local()
+
+    def pause(conn, cursor, statement, parameters, context, executemany):
+        if matches(statement) and not getattr(paused, "done", False):
+            paused.done = True
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass  # the code no longer runs that statement in every thread: nothing to line up
+
+    for store in stores:
+        event.listen(store.engine, "after_cursor_execute", pause)
+    results = [None] * len(calls)
+
+    def run(index):
+        try:
+            results[index] = calls[index]()
+        except Exception as error:  # noqa: BLE001 -- the test looks at what each call raised
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        for store in stores:
+            event.remove(store.engine, "after_cursor_execute", pause)
+    return results
+
+
 # Test modules are imported with --import-mode=importlib and cannot import this file: hand the helpers
 # over as a fixture.
 @pytest.fixture(scope="session")
@@ -86,6 +124,7 @@ def kit():
         add_trainees = staticmethod(add_trainees)
         contents = staticmethod(contents)
         progress_of = staticmethod(progress_of)
+        race = staticmethod(race)
 
     return Kit
 
