@@ -20,6 +20,8 @@ default durable settings):
    a running kernel per trainee; instead a thread in this process writes them with the store's own
    `record_events` (one per trainee every `--quiz-every` seconds on average) on the same database, so the
    server's writes compete with them for the database; their latency is reported on its own line.
+   For comparison, twice a second a signed-in `GET /dangxiao/api/me` (a session lookup, no write) is
+   timed the same way: on a shared machine most of a write's latency can be the wait for a core.
 2. **Lesson open time**, records on against records off: a server with `--pool-size 1 --preheat
    m0-start`, the pool pre-rendered, then `GET` of the lesson page (the whole body), `--opens` times, the
    pool refilled between GETs; on: a signed-in trainee on a store with a roster; off: an empty store.
@@ -104,11 +106,13 @@ def make_accounts(url: str, count: int, prefix: str = "b") -> list[str]:
 class Writes:
     beats: list[float] = field(default_factory=list)
     beat_failures: list[str] = field(default_factory=list)
+    probe: list[float] = field(default_factory=list)  # GET /dangxiao/api/me: a session lookup, no write
     quiz: list[float] = field(default_factory=list)
     quiz_failures: list[str] = field(default_factory=list)
     sign_in: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
     wall: float = 0.0
+    load: float = 0.0  # the machine's 1-minute load average at the end: other work competes for the cores
 
 
 def _no_cookie_jar():
@@ -179,8 +183,20 @@ async def heartbeats(base: str, cookies: dict[str, dict], lessons: list[str], se
                     break
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
-        await asyncio.gather(*(trainee(a, c, lessons[n % len(lessons)], rng.uniform(0, 30))
-                               for n, (a, c) in enumerate(cookies.items())))
+        async def probe():
+            """Twice a second a signed-in GET that writes nothing: what any request costs on this server
+            and machine right now, to set the heartbeats' latency against."""
+            signed_in = list(cookies.values())
+            while time.monotonic() < stop_at:
+                cookie = rng.choice(signed_in)
+                began = time.perf_counter()
+                response = await client.get(base + "dangxiao/api/me", headers={"Cookie": cookie_header(cookie)})
+                if response.status_code == 200:
+                    writes.probe.append(time.perf_counter() - began)
+                await asyncio.sleep(0.5)
+
+        await asyncio.gather(probe(), *(trainee(a, c, lessons[n % len(lessons)], rng.uniform(0, 30))
+                                        for n, (a, c) in enumerate(cookies.items())))
 
 
 def quiz_attempts(url: str, ids: list[str], lesson_ids: list[str], every: float, stop: threading.Event,
@@ -230,6 +246,7 @@ def write_benchmark(url: str, args, work: Path) -> Writes:
         asyncio.run(heartbeats(base, cookies, [l.notebook for l in catalog.lessons], args.seconds, writes, args.seed))
         writes.cpu_seconds = sum(process.cpu_times()[:2]) - cpu_before
         writes.wall = time.monotonic() - wall_before
+        writes.load = os.getloadavg()[0]
         stop_quiz.set()
         quiz.join()
     finally:
@@ -246,11 +263,13 @@ def report_writes(name: str, writes: Writes, trainees: int) -> None:
           f"({len(writes.beats) / writes.wall:.1f}/s from {trainees} trainees)")
     if writes.beat_failures:
         print(f"    first failures: {writes.beat_failures[:3]}")
+    print(f"  for comparison, GET /dangxiao/api/me (sign-in lookup, no write) meanwhile: {len(writes.probe)}×, "
+          f"p50 {ms(percentile(writes.probe, 0.5))}, p95 {ms(percentile(writes.probe, 0.95))}")
     print(f"  quiz attempts (record_events in this process): {len(writes.quiz)} kept, "
           f"{len(writes.quiz_failures)} failed; p50 {ms(percentile(writes.quiz, 0.5))}, "
           f"p95 {ms(percentile(writes.quiz, 0.95))}" + (f"; failures {writes.quiz_failures[:3]}" if writes.quiz_failures else ""))
     print(f"  server CPU: {writes.cpu_seconds:.1f} s in {writes.wall:.0f} s = {share:.1%} of one core, "
-          f"{share / cores:.1%} of the machine's {cores}")
+          f"{share / cores:.1%} of the machine's {cores} (load average {writes.load:.1f})")
     verdict = "meets" if percentile(writes.beats, 0.95) < 0.050 else "MISSES"
     print(f"  → {name}: write p95 {verdict} the 50 ms target")
 
