@@ -120,7 +120,7 @@ def open_store(url: str | None = None, migrate: bool = True) -> "RecordStore":
             upgrade(engine)
     except Exception as error:  # noqa: BLE001 -- any driver error becomes one line naming the database
         shown = engine.url.render_as_string(hide_password=True) if "engine" in locals() else url
-        raise RecordsError(f"{shown}: 无法打开学习记录库 / cannot open the record store: {error}") from None
+        raise RecordsError(f"{shown}: 无法打开学习记录库 / cannot open the record store: {' '.join(str(getattr(error, 'orig', None) or error).split())}") from None
     return RecordStore(engine)
 
 
