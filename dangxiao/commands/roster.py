@@ -8,9 +8,9 @@ from pathlib import Path
 from dangxiao.errors import DangxiaoError
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
+def add_db_argument(parser: argparse.ArgumentParser, default=None) -> None:
     parser.add_argument(
-        "--db", default=None, metavar="URL",
+        "--db", default=default, metavar="URL",
         help="学习记录库（SQLAlchemy URL，如 postgresql://…）/ record store URL "
         "(default: $DANGXIAO_DB, else data/records.sqlite)",
     )
@@ -32,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     reset = sub.add_parser("reset-password", help="重置某人的密码 / reset someone's password")
     reset.add_argument("id")
     sub.add_parser("list", help="列出账号 / list accounts")
+    # `--db` also after the action (`dangxiao roster list --db URL`); SUPPRESS keeps one given before it
+    for action in sub.choices.values():
+        add_db_argument(action, default=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:

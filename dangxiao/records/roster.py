@@ -28,6 +28,8 @@ HEADERS = {
     "password": ("初始密码", "password"),
 }
 REQUIRED = ("id", "name", "class_name")
+# what the accounts table holds (dangxiao.records.models.Account)
+COLUMN_LIMITS = {"name": 100, "class_name": 100, "unit": 200, "password": 200}
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -100,6 +102,9 @@ def read_roster(path: Path | str) -> list[RosterRow]:
             raise RosterError(path, number, "姓名为空 / empty name")
         if not row.class_name:
             raise RosterError(path, number, "班级为空 / empty class")
+        for column, limit in COLUMN_LIMITS.items():
+            if len(getattr(row, column)) > limit:
+                raise RosterError(path, number, f"“{HEADERS[column][0]}”超过 {limit} 字 / {HEADERS[column][1]} longer than {limit}")
         if row.password and len(row.password) < MIN_PASSWORD_LENGTH:
             raise RosterError(path, number, f"初始密码少于 {MIN_PASSWORD_LENGTH} 位 / password too short")
         seen[row.id] = number

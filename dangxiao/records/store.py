@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -244,13 +244,13 @@ class RecordStore:
         with self.session() as db, db.begin():
             row = db.get(Setting, "cookie_secret")
             if row is None:
-                row = Setting(key="cookie_secret", value=secrets.token_hex(32))
-                db.add(row)
                 try:
-                    db.flush()
-                except IntegrityError:  # another process made it first
-                    db.rollback()
-                    row = db.get(Setting, "cookie_secret")
+                    with db.begin_nested():
+                        row = Setting(key="cookie_secret", value=secrets.token_hex(32))
+                        db.add(row)
+                except IntegrityError:  # another process made it first: read theirs
+                    row = db.scalars(select(Setting).where(Setting.key == "cookie_secret")
+                                     .execution_options(populate_existing=True)).one()
             return bytes.fromhex(row.value)
 
     def setting(self, key: str) -> str | None:
@@ -272,6 +272,11 @@ class RecordStore:
         and lesson. An id seen before is skipped. Returns how many were new."""
         now = utcnow()
         with self.session() as db, db.begin():
+            # Take the trainee's row lock before reading anything: two requests of one trainee (two tabs,
+            # two servers, a retry racing its original) then run one after the other, so neither reads
+            # the seen ids or the active time before the other has written them. (On SQLite this first
+            # write is what begins the transaction and takes the database's write lock.)
+            db.execute(update(Account).where(Account.id == account_id).values(last_beat_at=Account.last_beat_at))
             ids = [e.id for e in events]
             seen = set(db.scalars(select(Event.id).where(Event.id.in_(ids))))
             fresh = []

@@ -142,8 +142,6 @@ def test_another_database_has_another_cookie_secret(tmp_path):
     two.engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="cookie_secret: the IntegrityError branch calls db.rollback() inside "
-                   "`with db.begin()`, so the loser of two first uses fails instead of reading the winner's secret")
 def test_two_servers_starting_at_once_get_one_cookie_secret(database_url, kit):
     """Two `dangxiao serve` processes started together on one (empty) database."""
     stores = [open_store(database_url), open_store(database_url)]

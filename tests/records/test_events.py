@@ -52,8 +52,6 @@ def test_a_batch_of_repeats_changes_nothing(record_store, kit):
     assert kit.contents(store) == before
 
 
-@pytest.mark.xfail(strict=True, reason="record_events reads the seen ids before it takes any lock: two requests "
-                   "with the same batch both insert it and the second fails with IntegrityError (duplicate key)")
 def test_one_batch_sent_to_two_servers_at_once_is_stored_once(database_url, kit):
     """Two servers on one database get the same retried batch at the same moment."""
     stores = [open_store(database_url), open_store(database_url)]
@@ -71,14 +69,9 @@ def test_one_batch_sent_to_two_servers_at_once_is_stored_once(database_url, kit)
             store.engine.dispose()
 
 
-def test_two_tabs_beating_at_the_same_moment_lose_no_time(database_url, kit, request):
+def test_two_tabs_beating_at_the_same_moment_lose_no_time(database_url, kit):
     """Two requests of one trainee handled at once (two tabs; or one server's thread pool): each reads
     the lesson's progress before the other has written it."""
-    if database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "SQLite: record_events reads lesson_progress and the account before pysqlite's deferred BEGIN "
-            "takes the write lock (FOR UPDATE is ignored), so the second writer adds its credit to a stale "
-            "active_seconds and the first beat's 30 s are lost")))
     stores = [open_store(database_url), open_store(database_url)]
     kit.add_trainees(stores[0], "2026001")
     stores[0].record_events("2026001", "l1", [kit.beat(kit.base, 30)])

@@ -197,8 +197,6 @@ def test_a_missing_file_is_one_line(tmp_path, capsys, record_store):
     assert code == 1 and "no such file" in err and "\n" not in err.strip()
 
 
-@pytest.mark.xfail(strict=True, reason="read_roster does not check the lengths the columns hold (name, class 100; "
-                   "unit 200): SQLite stores a longer value, PostgreSQL fails the import with a driver error")
 @pytest.mark.parametrize("column, length", [(1, 101), (2, 101), (3, 201)], ids=["name", "class", "unit"])
 def test_a_value_longer_than_its_column_is_a_bad_row(record_store, tmp_path, kit, capsys, column, length):
     before = kit.contents(record_store)

@@ -91,8 +91,6 @@ def test_an_unreachable_database_is_one_line(tmp_path):
     assert message.count("\n") == 0, message
 
 
-@pytest.mark.xfail(strict=True, reason="--db is an option of `roster` only: `dangxiao roster list --db URL` "
-                   "(the order `dangxiao serve --db URL` and the issue use) is refused as an unknown argument")
 def test_db_may_follow_the_action(tmp_path):
     url = f"sqlite:///{tmp_path / 'records.sqlite'}"
     result = dangxiao(tmp_path, "roster", "add-staff", "jiaoyuan", "--name", "教员（模拟）", "--db", url)
