@@ -313,7 +313,12 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
             page.goto(f"{hub.url}/hub/home")
             expect(page.locator("#dangxiao-my-study a")).to_have_attribute("href", f"{RECORDS}me")
             page.goto(lesson_url)
-            expect(page.locator("#dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）", timeout=180_000)
+            try:
+                expect(page.locator("#dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）", timeout=180_000)
+            except AssertionError:
+                log = "\n".join(line for line in hub.log_tail(400_000).splitlines()
+                                 if "dangxiao" in line or "records" in line or "Traceback" in line or "Error" in line)
+                pytest.fail(f"no account bar on the lesson page:\n{log[-12000:]}")
             assert "/hub/login" not in page.url  # the hub's sign-in carried over: nobody signs in twice
             expect(page.locator("#dx-account a", has_text="我的学习")).to_have_attribute("href", f"{RECORDS}me")
             quiz = page.locator(".dangxiao-quiz").first
@@ -341,20 +346,6 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
         finally:
             browser.close()
 
-    # The centre's report, from the service's database.
-    monkeypatch.setenv("PATH", f"{sys.executable.rsplit('/', 1)[0]}:{__import__('os').environ['PATH']}")
-    import subprocess
-
-    database = f"sqlite:///{hub.root / 'hub' / 'records.sqlite'}"
-    out = tmp_path / "report"
-    report = subprocess.run([sys.executable, "-m", "dangxiao", "report", "--records", database, "--courses",
-                             str(REPO_COURSES), "--course", graded["course_dir"], "--csv", str(out)],
-                            capture_output=True, text=True, timeout=300)
-    assert report.returncode == 0, report.stderr
-    study = pd.read_csv(out / "study.csv", encoding="utf-8-sig", dtype={"学号": str})
-    mine = study[(study["学号"] == a.name) & (study["lesson_id"] == "m0-start")].iloc[0]
-    assert mine["学习时长（分钟）"] >= 1.0 and bool(mine["已做自测"]) and bool(mine["已打开"]), mine.to_dict()
-
     # Privacy: each server token reads its owner's record only; no token, nothing.
     page_path = f"/user/{a.name}/{LESSON_PAGE}"
     state = {}
@@ -371,5 +362,19 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
                          allow_redirects=False).status_code == 403
     me_page = requests.get(f"{hub.url}{RECORDS}me", timeout=60, allow_redirects=False)
     assert me_page.status_code == 302 and "/hub/api/oauth2/authorize" in me_page.headers["Location"]
+    # The centre's report, from the service's database.
+    monkeypatch.setenv("PATH", f"{sys.executable.rsplit('/', 1)[0]}:{__import__('os').environ['PATH']}")
+    import subprocess
+
+    database = f"sqlite:///{hub.root / 'hub' / 'records.sqlite'}"
+    out = tmp_path / "report"
+    report = subprocess.run([sys.executable, "-m", "dangxiao", "report", "--records", database, "--courses",
+                             str(REPO_COURSES), "--course", graded["course_dir"], "--csv", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    study = pd.read_csv(out / "study.csv", encoding="utf-8-sig", dtype={"学号": str})
+    mine = study[(study["学号"] == a.name) & (study["lesson_id"] == "m0-start")].iloc[0]
+    assert mine["学习时长（分钟）"] >= 1.0 and bool(mine["已做自测"]) and bool(mine["已打开"]), mine.to_dict()
+
     b_only = study[study["学号"] == b.name]
     assert (b_only["学习时长（分钟）"] == 0).all()
