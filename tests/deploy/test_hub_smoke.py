@@ -360,6 +360,15 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
                         timeout=60, allow_redirects=False).status_code == 403
     assert requests.post(f"{hub.url}{RECORDS}api/events", data=b"{}", timeout=60,
                          allow_redirects=False).status_code == 403
+    b_token = {"Authorization": f"token {_server_token(b)}"}
+    for path in ("class", f"class/{a.name}"):  # instructor pages: not for a trainee
+        assert requests.get(f"{hub.url}{RECORDS}{path}", headers=b_token, timeout=60).status_code == 403
+    # The course's instructor (instructor role from courses.yaml) sees her class and her note.
+    instructor = graded["instructor"]
+    progress = instructor.api("GET", f"{RECORDS}class")
+    assert progress.status_code == 200, progress.text[:300]
+    assert f'data-trainee-id="{a.name}"' in progress.text and "基层治理能力提升专题培训（测试一期）" in progress.text
+    assert HUB_NOTE in instructor.api("GET", f"{RECORDS}class/{a.name}").text
     me_page = requests.get(f"{hub.url}{RECORDS}me", timeout=60, allow_redirects=False)
     assert me_page.status_code == 302 and "/hub/api/oauth2/authorize" in me_page.headers["Location"]
     # The centre's report, from the service's database.
