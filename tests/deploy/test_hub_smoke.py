@@ -7,6 +7,8 @@ AnswerStore) and submit; the instructor collects (formgrader API) and autogrades
 (`dangxiao autograde` in the service). Then: the gradebook holds both graded submissions; one trainee
 cannot see the other's submission; each course's formgrader is closed to everyone but its graders;
 lessons render with Voila at /user/<name>/voila/; the home page shows the Chinese course titles.
+The learning record: a trainee's lesson time, quiz answer and note reach the hub's records service
+through her own server, and the centre's report and her 我的学习 show them; nobody else's token reads them.
 
 Run it alone: `pytest -m hub`.
 """
@@ -360,6 +362,12 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
                         timeout=60, allow_redirects=False).status_code == 403
     assert requests.post(f"{hub.url}{RECORDS}api/events", data=b"{}", timeout=60,
                          allow_redirects=False).status_code == 403
+    # A's server takes kernel events only signed by one of its kernels, page events only from A.
+    assert requests.post(f"{hub.url}/user/{a.name}/dangxiao/api/kernel-events", timeout=60, data=b"{}",
+                         headers={"X-Dangxiao-Kernel": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+                                  "X-Dangxiao-Signature": "0" * 64}).status_code == 403
+    assert b.api("POST", f"/user/{a.name}/dangxiao/api/events", data=b"{}",
+                 allow_redirects=False).status_code in (302, 403)
     b_token = {"Authorization": f"token {_server_token(b)}"}
     for path in ("class", f"class/{a.name}"):  # instructor pages: not for a trainee
         assert requests.get(f"{hub.url}{RECORDS}{path}", headers=b_token, timeout=60).status_code == 403
