@@ -30,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
 
     from dangxiao.credit_rule import CreditRule, load_credit_rule
     from dangxiao.paths import courses_dir
-    from dangxiao.publishing.hub_service import make_app, service_config_from_env
+    try:
+        from dangxiao.publishing.hub_service import make_app, service_config_from_env
+    except ImportError as error:  # jupyterhub comes with the hub's install ('.[test]'), not with dangxiao's
+        raise DangxiaoError(f"学习记录服务需要 JupyterHub / the records service needs jupyterhub: {error}") from None
     from dangxiao.records import open_store
 
     courses = (args.courses or courses_dir()).resolve()

@@ -202,6 +202,12 @@ class PageHandler(ServiceHandler):
         self.set_header("Cache-Control", "no-store")
         self.finish(template.render(base_url=config.prefix, user=None, hub_links=links, viewer=account, **values))
 
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """A page's error in Chinese, as `dangxiao serve` shows it (an API call gets JSON)."""
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        template = self.settings["dangxiao_jinja"].get_template("error.html")
+        self.finish(template.render(base_url=self.config.prefix, status_code=status_code, status_message=self._reason))
+
     def hub_lesson_url(self, account_id: str, notebook: str) -> str:
         """A lesson in the trainee's own server, where Voila renders it from `~/lessons`."""
         return url_path_join(self.config.hub_prefix, "user", quote(account_id, safe=""), "voila/render",
