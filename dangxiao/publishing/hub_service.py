@@ -42,7 +42,7 @@ from dangxiao.publishing import record_views as views
 from dangxiao.publishing.identity import in_thread
 from dangxiao.records.store import LessonOpen, RecordStore
 
-__all__ = ["ServiceConfig", "make_app", "TEMPLATE_DIR", "SERVICE_NAME"]
+__all__ = ["ServiceConfig", "make_app", "service_config_from_env", "TEMPLATE_DIR", "SERVICE_NAME"]
 
 SERVICE_NAME = "dangxiao-records"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "voila" / "templates" / "dangxiao"
