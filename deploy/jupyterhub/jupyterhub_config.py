@@ -36,7 +36,8 @@ Everything a centre changes is an environment variable (defaults in brackets):
     DANGXIAO_HUB_CULL_TIMEOUT   stop servers idle this long (s)      [3600]
     DANGXIAO_HUB_PROXY     configurable-http-proxy command            [found on PATH]
     DANGXIAO_HUB_BIN       bin/ of the venv servers run from          [the hub's own]
-    DANGXIAO_RECORDS_DB    the learning record (SQLAlchemy URL)       [sqlite:///<DATA>/records.sqlite]
+    DANGXIAO_RECORDS_ACCOUNT  the account the records service runs as  [dangxiao-records]
+    DANGXIAO_RECORDS_DB    the learning record (SQLAlchemy URL)  [sqlite:///<that account's home>/records.sqlite]
     DANGXIAO_HUB_RECORDS_PORT  the records service's local port       [8091]
 
 Limits: `Spawner.mem_limit` / `cpu_limit` are only *enforced* by spawners that own a cgroup:
@@ -238,8 +239,19 @@ services.append({
                 f"--cull-every={max(60, cull_timeout // 10)}", "--concurrency=5"],
 })
 # The learning record: instructors from courses.yaml get the instructor role in it, each trainee the title
-# of their (first) course as class. Runs as the hub's account: its database sits in DATA (0700).
-records_db = env("DANGXIAO_RECORDS_DB", f"sqlite:///{DATA / 'records.sqlite'}")
+# of their (first) course as class. It runs as its own account (made by setup_centre.py), never as root:
+# the record store sits in that account's private home. Without the account it runs as the hub's, with
+# the store in DATA (0700).
+RECORDS_ACCOUNT = env("DANGXIAO_RECORDS_ACCOUNT", "dangxiao-records")
+try:
+    import pwd
+
+    records_home = Path(pwd.getpwnam(RECORDS_ACCOUNT).pw_dir)
+except (ImportError, KeyError):
+    records_home = None
+    print(f"jupyterhub_config: 没有账号 {RECORDS_ACCOUNT}（setup_centre.py 会建），学习记录服务以 Hub 的账号运行 / "
+          f"no account {RECORDS_ACCOUNT}: the records service runs as the hub's", file=sys.stderr)
+records_db = env("DANGXIAO_RECORDS_DB", f"sqlite:///{(records_home or DATA) / 'records.sqlite'}")
 trainee_classes = {}
 for course in centre.courses:
     for trainee in course.trainees:
@@ -254,6 +266,7 @@ services.append({
                 "--classes=" + json.dumps(trainee_classes, ensure_ascii=False)],
     "oauth_no_confirm": True,
     **service_timeout,
+    **({"user": RECORDS_ACCOUNT, "cwd": str(records_home)} if records_home else {}),
     "environment": {"PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"])},
 })
 c.JupyterHub.services = services

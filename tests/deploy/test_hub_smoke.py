@@ -383,7 +383,13 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
     monkeypatch.setenv("PATH", f"{sys.executable.rsplit('/', 1)[0]}:{__import__('os').environ['PATH']}")
     import subprocess
 
-    database = f"sqlite:///{hub.root / 'hub' / 'records.sqlite'}"
+    # The service runs as its own account, never root: the store is in that account's private home.
+    import pwd
+
+    store = hub.home(hub.roster["records"]) / "records.sqlite"
+    assert store.stat().st_uid == pwd.getpwnam(hub.roster["records"]).pw_uid
+    assert store.parent.stat().st_mode & 0o777 == 0o700
+    database = f"sqlite:///{store}"
     out = tmp_path / "report"
     report = subprocess.run([sys.executable, "-m", "dangxiao", "report", "--records", database, "--courses",
                              str(REPO_COURSES), "--course", graded["course_dir"], "--csv", str(out)],
