@@ -15,6 +15,7 @@ from dangxiao.errors import DangxiaoError
 # name -> (module under dangxiao.commands, help text in Chinese / English)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "发布课程：在本机启动 Voila 课程目录 / serve the lesson gallery with Voila"),
+    "records-service": ("records_service", "JupyterHub 上的学习记录服务 / the learning record as a JupyterHub service"),
     "roster": ("roster", "学员名单与账号：导入、教员、重置密码 / accounts: import a roster, add staff"),
     "lab": ("lab", "打开 JupyterLab 编辑课程与作业 / open JupyterLab on the course"),
     "release": ("release", "生成并发布作业 / generate and release an assignment"),

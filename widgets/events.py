@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from typing import Any, Callable
@@ -82,12 +83,19 @@ class LessonRecorder:
             request.add_header("Content-Type", "application/json")
         return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 -- our own server, http only
 
+    @property
+    def page(self) -> str | None:
+        """The lesson page this kernel runs for: Voila puts it in SCRIPT_NAME for a kernel it starts for a
+        request. The hub's user servers need it (`dangxiao serve` knows each kernel's lesson itself)."""
+        return os.environ.get("SCRIPT_NAME") or None
+
     def _identity_loop(self) -> None:
         attempt = 0
         while True:
             stamp = f"{time.time():.3f}"
+            query = urllib.parse.urlencode({"t": stamp, **({"page": self.page} if self.page else {})})
             try:
-                with self._request(f"kernel-identity?t={stamp}", None, f"{self.kernel_id}:{stamp}".encode(),
+                with self._request(f"kernel-identity?{query}", None, f"{self.kernel_id}:{stamp}".encode(),
                                    timeout=90) as response:
                     if response.status == 204:
                         continue  # not handed to a trainee yet: ask again
@@ -137,7 +145,8 @@ class LessonRecorder:
             if not pending:
                 continue
             batch = pending[:MAX_BATCH]
-            body = json.dumps({"sent_at": time.time(), "events": batch}, ensure_ascii=False).encode()
+            sent = {"sent_at": time.time(), "events": batch, **({"page": self.page} if self.page else {})}
+            body = json.dumps(sent, ensure_ascii=False).encode()
             try:
                 with self._request("kernel-events", body, body, timeout=15):
                     pass

@@ -197,6 +197,28 @@ class RecordStore:
                 db.execute(LoginSession.__table__.delete().where(LoginSession.account_id == account_id))
         return password
 
+    def ensure_account(self, account_id: str, name: str, role: str, class_name: str = "") -> AccountView:
+        """The account of a person whose identity comes from elsewhere (a JupyterHub user): made on
+        first contact with a password hash that no password matches ("!"), so nobody signs in with it
+        to `dangxiao serve`; name, role and class follow the hub's when they change."""
+        if role not in ROLES:
+            raise RecordsError(f"角色 {role!r} 无效 / unknown role")
+        now = utcnow()
+        with self.session() as db, db.begin():
+            account = db.get(Account, account_id)
+            if account is None:
+                account = Account(id=account_id, name=name, class_name=class_name, unit="", role=role,
+                                  password_hash="!", created_at=now, updated_at=now)
+                db.add(account)
+                try:
+                    db.flush()
+                except IntegrityError:  # another request made it first
+                    db.rollback()
+                    return self.ensure_account(account_id, name, role, class_name)
+            elif (account.name, account.role, account.class_name) != (name, role, class_name):
+                account.name, account.role, account.class_name, account.updated_at = name, role, class_name, now
+            return _view(account)
+
     def authenticate(self, account_id: str, password: str) -> AccountView | None:
         with self.session() as db:
             account = db.get(Account, account_id)

@@ -14,6 +14,9 @@ What it sets up (see deploy/README.md for the walk-through):
 * each person's server: JupyterLab with nbgrader's assignment list, and Voila: lessons at
   `/user/<name>/voila/render/lessons/<notebook>` (`~/lessons` links to the shared lesson folder).
 * the idle culler (jupyterhub-idle-culler) as a hub service; memory/CPU limits per user.
+* the learning record: the service `dangxiao-records` (`dangxiao records-service`, hub OAuth) keeps what
+  trainees do in the lessons; each user server forwards its pages' and lesson kernels' events to it
+  with its own hub token (`dangxiao.publishing.hub_extension`). 我的学习 at /services/dangxiao-records/me.
 
 Everything a centre changes is an environment variable (defaults in brackets):
 
@@ -33,6 +36,9 @@ Everything a centre changes is an environment variable (defaults in brackets):
     DANGXIAO_HUB_CULL_TIMEOUT   stop servers idle this long (s)      [3600]
     DANGXIAO_HUB_PROXY     configurable-http-proxy command            [found on PATH]
     DANGXIAO_HUB_BIN       bin/ of the venv servers run from          [the hub's own]
+    DANGXIAO_RECORDS_ACCOUNT  the account the records service runs as  [dangxiao-records]
+    DANGXIAO_RECORDS_DB    the learning record (SQLAlchemy URL)  [sqlite:///<that account's home>/records.sqlite]
+    DANGXIAO_HUB_RECORDS_PORT  the records service's local port       [8091]
 
 Limits: `Spawner.mem_limit` / `cpu_limit` are only *enforced* by spawners that own a cgroup:
 systemdspawner (`DANGXIAO_HUB_SPAWNER=systemd`, one machine) or KubeSpawner (deploy/z2jh). With
@@ -47,6 +53,7 @@ formgrader menu. The Voila preview pane inside JupyterLab is blocked the same wa
 their own tab at /user/<name>/voila/render/...
 """
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -116,7 +123,18 @@ c.Authenticator.admin_users = set(centre.admins)
 c.Authenticator.allow_existing_users = False
 c.Authenticator.manage_groups = False  # groups come from courses.yaml (load_groups below)
 c.JupyterHub.load_groups = centre.groups()
-c.JupyterHub.load_roles = centre.roles()
+RECORDS_SERVICE = "dangxiao-records"
+RECORDS_PORT = int(env("DANGXIAO_HUB_RECORDS_PORT", "8091"))
+RECORDS_PATH = f"/services/{RECORDS_SERVICE}/"
+# Everyone who studies or teaches may reach the records service (each only their own record: the service
+# knows callers by their hub token). Their servers' tokens carry the same scope (server_token_scopes).
+c.JupyterHub.load_roles = centre.roles() + [{
+    "name": RECORDS_SERVICE,
+    "description": "学习记录：读写自己的记录 / the learning record: one's own",
+    "groups": [centre_module.INSTRUCTORS_GROUP, centre_module.TRAINEES_GROUP],
+    "users": list(centre.admins),
+    "scopes": [f"access:services!service={RECORDS_SERVICE}"],
+}]
 
 # --- each person's server -----------------------------------------------------------------------
 spawner = env("DANGXIAO_HUB_SPAWNER", "local")
@@ -148,6 +166,8 @@ c.Spawner.environment = {
     "JUPYTER_PATH": VOILA_TEMPLATES,  # holds voila/templates/dangxiao
     "DANGXIAO_EXCHANGE": str(EXCHANGE),
     "DANGXIAO_SERVER_ROLE": "user",
+    # dangxiao.publishing.hub_extension forwards the lessons' events there (loopback, the server's token)
+    "DANGXIAO_RECORDS_SERVICE_URL": f"http://127.0.0.1:{RECORDS_PORT}{RECORDS_PATH}",
 }
 c.Spawner.mem_limit = env("DANGXIAO_HUB_MEM_LIMIT", "1G")
 c.Spawner.cpu_limit = float(env("DANGXIAO_HUB_CPU_LIMIT", "1.0"))
@@ -163,6 +183,7 @@ c.Spawner.group_overrides = {
 c.Spawner.server_token_scopes = [
     "users:activity!user", "access:servers!server", "read:users:groups!user", "read:users:name!user",
     "list:services", "read:services",
+    f"access:services!service={RECORDS_SERVICE}",  # the records service knows the server by its owner
 ]
 
 
@@ -217,6 +238,37 @@ services.append({
     "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={cull_timeout}",
                 f"--cull-every={max(60, cull_timeout // 10)}", "--concurrency=5"],
 })
+# The learning record: instructors from courses.yaml get the instructor role in it, each trainee the title
+# of their (first) course as class. It runs as its own account (made by setup_centre.py), never as root:
+# the record store sits in that account's private home. Without the account it runs as the hub's, with
+# the store in DATA (0700).
+RECORDS_ACCOUNT = env("DANGXIAO_RECORDS_ACCOUNT", "dangxiao-records")
+try:
+    import pwd
+
+    records_home = Path(pwd.getpwnam(RECORDS_ACCOUNT).pw_dir)
+except (ImportError, KeyError):
+    records_home = None
+    print(f"jupyterhub_config: 没有账号 {RECORDS_ACCOUNT}（setup_centre.py 会建），学习记录服务以 Hub 的账号运行 / "
+          f"no account {RECORDS_ACCOUNT}: the records service runs as the hub's", file=sys.stderr)
+records_db = env("DANGXIAO_RECORDS_DB", f"sqlite:///{(records_home or DATA) / 'records.sqlite'}")
+trainee_classes = {}
+for course in centre.courses:
+    for trainee in course.trainees:
+        trainee_classes.setdefault(trainee, course.title)
+services.append({
+    "name": RECORDS_SERVICE,
+    "display": True,
+    "info": {"学习记录 / learning record": "我的学习、班级学习情况 / my study, class progress"},
+    "url": f"http://127.0.0.1:{RECORDS_PORT}",
+    "command": [str(BIN / "dangxiao"), "records-service", f"--port={RECORDS_PORT}", f"--db={records_db}",
+                f"--courses={LESSONS}", "--staff=" + ",".join([*centre.instructors, *centre.admins]),
+                "--classes=" + json.dumps(trainee_classes, ensure_ascii=False)],
+    "oauth_no_confirm": True,
+    **service_timeout,
+    **({"user": RECORDS_ACCOUNT, "cwd": str(records_home)} if records_home else {}),
+    "environment": {"PATH": os.pathsep.join([str(BIN), "/usr/local/bin", "/usr/bin", "/bin"])},
+})
 c.JupyterHub.services = services
 
 # --- pages: Chinese course titles, lesson links, the formgrader in its own tab -----------------
@@ -235,5 +287,6 @@ c.JupyterHub.template_vars = {
     "centre_name": centre.name,
     "dangxiao_courses": centre.template_courses(),
     "dangxiao_lessons": lessons,
+    "dangxiao_records_path": RECORDS_PATH,
     "announcement_login": f"{centre.name} · 请用培训中心发放的账号登录 / log in with the account the centre gave you",
 }

@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("DANGXIAO_EXCHANGE", "/srv/dangxiao/exchange")))
     parser.add_argument("--home-base", type=Path, default=None,
                         help="新账号的家目录所在目录（默认系统设置，通常 /home）/ where new homes go")
+    parser.add_argument("--records-account", default=os.environ.get("DANGXIAO_RECORDS_ACCOUNT", "dangxiao-records"),
+                        help="运行学习记录服务的账号，记录库在其家目录 / the account the records service runs as "
+                        "(its private home holds the record store)")
     parser.add_argument("--create-users", action="store_true",
                         help="为名单里的教员和学员建系统账号 / create accounts for the roster")
     args = parser.parse_args(argv)
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     for course in centre.courses:
         grader = ensure_account(course.grader, args.home_base, shell="/usr/sbin/nologin")
         install_course(course, args.course_root, grader)
+    ensure_account(args.records_account, args.home_base, shell="/usr/sbin/nologin")  # the records service
     if args.create_users:
         for name in centre.users:
             ensure_account(name, args.home_base)

@@ -171,6 +171,7 @@ def centre_hub(proxy_command, request):
         "instructor": f"dxi{tag}", "instructor2": f"dxj{tag}",
         "trainee_a": f"dxa{tag}", "trainee_b": f"dxb{tag}",
         "grader": f"dxg{tag}", "grader2": f"dxh{tag}",
+        "records": f"dxr{tag}",  # runs the records service (not a person: never logs in)
     }
     courses = ["jiceng_zhili", "jiceng_zhili_2"]
     root = Path(tempfile.mkdtemp(prefix="dangxiao-hub-", dir="/tmp"))
@@ -197,7 +198,7 @@ def centre_hub(proxy_command, request):
     setup = subprocess.run(
         [sys.executable, str(HUB_DIR / "setup_centre.py"), "--courses", str(courses_file),
          "--course-root", str(hub.course_root), "--exchange", str(hub.exchange),
-         "--home-base", str(root / "home"), "--create-users"],
+         "--home-base", str(root / "home"), "--records-account", roster["records"], "--create-users"],
         capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     os.chmod(root / "home", 0o755)
@@ -220,6 +221,7 @@ def centre_hub(proxy_command, request):
         DANGXIAO_HUB_AUTH="shared-password",
         DANGXIAO_HUB_PASSWORD=hub.password,
         DANGXIAO_HUB_PROXY=proxy_command,
+        DANGXIAO_RECORDS_ACCOUNT=roster["records"],
         DANGXIAO_HUB_MEM_LIMIT=hub.mem_limit,
         CONFIGPROXY_AUTH_TOKEN=secrets.token_hex(16),
     )

@@ -98,7 +98,18 @@ def test_hub_config_loads_and_uses_the_roster(tmp_path, monkeypatch):
     assert set(config.JupyterHub.load_groups) == {"instructors", "trainees", "nbgrader-c_one", "formgrade-c_one",
                                                   "nbgrader-c_two", "formgrade-c_two"}
     services = {s["name"]: s for s in config.JupyterHub.services}
-    assert set(services) == {"c_one", "c_two", "idle-culler"}
+    assert set(services) == {"c_one", "c_two", "idle-culler", "dangxiao-records"}
+    # the learning record: instructors and admins get the instructor role, servers reach it with their token
+    records = services["dangxiao-records"]
+    assert records["command"][1] == "records-service" and records["oauth_no_confirm"]
+    arguments = dict(a[2:].split("=", 1) for a in records["command"][2:])
+    assert set(arguments["staff"].split(",")) == {"teacher", "boss"}
+    assert arguments["db"] == f"sqlite:///{tmp_path / 'hub' / 'records.sqlite'}"
+    assert config.Spawner.environment["DANGXIAO_RECORDS_SERVICE_URL"] == \
+        f"http://127.0.0.1:{records['url'].rsplit(':', 1)[1]}/services/dangxiao-records/"
+    assert "access:services!service=dangxiao-records" in config.Spawner.server_token_scopes
+    (role,) = [r for r in config.JupyterHub.load_roles if r["name"] == "dangxiao-records"]
+    assert set(role["groups"]) == {"instructors", "trainees"}
     assert services["c_one"]["user"] == "grader-c_one" and services["c_one"]["url"] == "http://127.0.0.1:9101"
     assert services["idle-culler"]["command"][1:3] == ["-m", "jupyterhub_idle_culler"]
     assert config.Spawner.mem_limit == "3G" and config.Spawner.cpu_limit == 1.0

@@ -7,6 +7,8 @@ AnswerStore) and submit; the instructor collects (formgrader API) and autogrades
 (`dangxiao autograde` in the service). Then: the gradebook holds both graded submissions; one trainee
 cannot see the other's submission; each course's formgrader is closed to everyone but its graders;
 lessons render with Voila at /user/<name>/voila/; the home page shows the Chinese course titles.
+The learning record: a trainee's lesson time, quiz answer and note reach the hub's records service
+through her own server, and the centre's report and her 我的学习 show them; nobody else's token reads them.
 
 Run it alone: `pytest -m hub`.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +37,7 @@ ANSWERS = {
     "trainee_b": dict(KEY, **{"a01-q2": ["坚持法治思维"], "a01-q4": "前线指挥所", "a01-q5": "一街道一法庭"}),
 }
 EXPECTED_SCORE = {"trainee_a": 10.0, "trainee_b": 4.0}
+REPO_COURSES = Path(__file__).resolve().parents[2] / "courses"
 
 
 def ok_json(response, hub):
@@ -267,3 +271,133 @@ def test_browser_login_home_page_and_voila_lesson(centre_hub, graded):
         finally:
             browser.close()
     assert outside == []
+
+
+RECORDS = "/services/dangxiao-records/"
+LESSON_PAGE = "voila/render/lessons/m0_start.ipynb"
+HUB_NOTE = "社区里最难的是停车位的协商。"
+
+
+def _server_token(session) -> str:
+    """The user server's own hub token, as its lesson kernels and the extension hold it."""
+    return session.execute(f"/user/{session.name}/", "import os\nprint(os.environ['JUPYTERHUB_API_TOKEN'])").strip()
+
+
+@pytest.mark.browser
+def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, graded, tmp_path, monkeypatch):
+    """A trainee signed in through the hub studies m0_start in Voila: the account bar names her (no second
+    sign-in), her quiz answer and her heartbeats reach the hub's records service through her server, and
+    the centre's report and her 我的学习 show her time. Trainee B's server token reads B's record only;
+    a request without a hub token gets nothing."""
+    import time
+
+    import pandas as pd
+    import requests
+    from playwright.sync_api import expect, sync_playwright
+
+    hub = centre_hub
+    a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
+    lesson_url = f"{hub.url}/user/{a.name}/{LESSON_PAGE}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.set_default_timeout(120_000)
+            # Ten minutes in the past: fast-forwarded heartbeats carry times the service believes.
+            page.clock.install(time=time.time() - 600)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", a.name)
+            page.fill("#password_input", hub.password)
+            page.click("#login_submit")
+            page.wait_for_load_state()
+            page.goto(f"{hub.url}/hub/home")
+            expect(page.locator("#dangxiao-my-study a")).to_have_attribute("href", f"{RECORDS}me")
+            page.goto(lesson_url)
+            try:
+                expect(page.locator("#dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）", timeout=180_000)
+            except AssertionError:
+                log = "\n".join(line for line in hub.log_tail(400_000).splitlines()
+                                 if "dangxiao" in line or "records" in line or "Traceback" in line or "Error" in line)
+                pytest.fail(f"no account bar on the lesson page:\n{log[-12000:]}")
+            assert "/hub/login" not in page.url  # the hub's sign-in carried over: nobody signs in twice
+            expect(page.locator("#dx-account a", has_text="我的学习")).to_have_attribute("href", f"{RECORDS}me")
+            quiz = page.locator(".dangxiao-quiz").first
+            quiz.get_by_role("radio", name="Shift + Enter").check()
+            quiz.get_by_role("button", name="提交").click()
+            expect(quiz.get_by_text("回答正确")).to_be_visible()
+            page.fill(".dangxiao-reflection textarea", HUB_NOTE)
+            for _ in range(3):  # three heartbeats of 30 s, each with input just before it
+                page.mouse.move(100, 200)
+                page.clock.run_for(31_000)
+            page.wait_for_function(f"() => !localStorage.getItem('dangxiao-events:{a.name}') || "
+                                   f"JSON.parse(localStorage.getItem('dangxiao-events:{a.name}')).length === 0",
+                                   timeout=60_000)
+            page.wait_for_timeout(3000)  # the kernel's debounced note and its send loop
+            page.goto(f"{hub.url}{RECORDS}me")
+            row = page.locator("tr[data-lesson-id=m0-start]")
+            assert float(row.locator(".dx-lesson-minutes").text_content()) >= 1.0
+            assert HUB_NOTE in page.text_content("#dx-notes")
+            expect(page.locator(".dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）")
+            # the page font comes from the service itself (offline first)
+            font = page.request.get(f"{hub.url}{RECORDS}voila/templates/dangxiao/static/fonts/"
+                                    "NotoSansCJKsc-Regular-subset.otf")
+            assert font.status == 200 and len(font.body()) > 100_000
+            assert page.request.get(f"{hub.url}{RECORDS}class").status == 403  # a trainee
+        finally:
+            browser.close()
+
+    # Privacy: each server token reads its owner's record only; no token, nothing.
+    page_path = f"/user/{a.name}/{LESSON_PAGE}"
+    state = {}
+    for session in (a, b):
+        response = requests.get(f"{hub.url}{RECORDS}api/lesson-state", params={"lesson": page_path},
+                                headers={"Authorization": f"token {_server_token(session)}"}, timeout=60)
+        assert response.status_code == 200, response.text
+        state[session.name] = response.json()
+    assert state[a.name]["responses"]["m0-start-r1"]["value"] == HUB_NOTE
+    assert state[b.name] == {"lesson_id": "m0-start", "responses": {}}
+    assert requests.get(f"{hub.url}{RECORDS}api/lesson-state", params={"lesson": page_path},
+                        timeout=60, allow_redirects=False).status_code == 403
+    assert requests.post(f"{hub.url}{RECORDS}api/events", data=b"{}", timeout=60,
+                         allow_redirects=False).status_code == 403
+    # A's server takes kernel events only signed by one of its kernels, page events only from A.
+    assert requests.post(f"{hub.url}/user/{a.name}/dangxiao/api/kernel-events", timeout=60, data=b"{}",
+                         headers={"X-Dangxiao-Kernel": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+                                  "X-Dangxiao-Signature": "0" * 64}).status_code == 403
+    assert b.api("POST", f"/user/{a.name}/dangxiao/api/events", data=b"{}",
+                 allow_redirects=False).status_code in (302, 403)
+    b_token = {"Authorization": f"token {_server_token(b)}"}
+    for path in ("class", f"class/{a.name}"):  # instructor pages: not for a trainee
+        assert requests.get(f"{hub.url}{RECORDS}{path}", headers=b_token, timeout=60).status_code == 403
+    # The course's instructor (instructor role from courses.yaml) sees her class and her note.
+    instructor = graded["instructor"]
+    progress = instructor.api("GET", f"{RECORDS}class")
+    assert progress.status_code == 200, progress.text[:300]
+    assert f'data-trainee-id="{a.name}"' in progress.text and "基层治理能力提升专题培训（测试一期）" in progress.text
+    assert HUB_NOTE in instructor.api("GET", f"{RECORDS}class/{a.name}").text
+    me_page = requests.get(f"{hub.url}{RECORDS}me", timeout=60, allow_redirects=False)
+    assert me_page.status_code == 302 and "/hub/api/oauth2/authorize" in me_page.headers["Location"]
+    # The centre's report, from the service's database.
+    monkeypatch.setenv("PATH", f"{sys.executable.rsplit('/', 1)[0]}:{__import__('os').environ['PATH']}")
+    import subprocess
+
+    # The service runs as its own account, never root: the store is in that account's private home.
+    import pwd
+
+    store = hub.home(hub.roster["records"]) / "records.sqlite"
+    assert store.stat().st_uid == pwd.getpwnam(hub.roster["records"]).pw_uid
+    assert store.parent.stat().st_mode & 0o777 == 0o700
+    database = f"sqlite:///{store}"
+    out = tmp_path / "report"
+    report = subprocess.run([sys.executable, "-m", "dangxiao", "report", "--records", database, "--courses",
+                             str(REPO_COURSES), "--course", graded["course_dir"], "--csv", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    study = pd.read_csv(out / "study.csv", encoding="utf-8-sig", dtype={"学号": str})
+    mine = study[(study["学号"] == a.name) & (study["lesson_id"] == "m0-start")].iloc[0]
+    assert mine["学习时长（分钟）"] >= 1.0 and bool(mine["已做自测"]) and bool(mine["已打开"]), mine.to_dict()
+
+    b_only = study[study["学号"] == b.name]
+    assert (b_only["学习时长（分钟）"] == 0).all()

@@ -19,6 +19,8 @@ if role != "formgrader":
         "nbgrader.server_extensions.validate_assignment": True,
         "nbgrader.server_extensions.assignment_list": True,
         "nbgrader.server_extensions.course_list": role == "instructor",
+        # the learning record: lesson pages and kernels send to the hub's records service through it
+        "dangxiao.publishing.hub_extension": True,
     }
 
 # Kernels left running by closed tabs (Voila #479, #849): shut them down when idle, so the idle

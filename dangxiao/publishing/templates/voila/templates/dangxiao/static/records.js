@@ -166,7 +166,9 @@
     self.send(false);  // whatever an earlier visit left unsent
   };
 
-  fetch(base + "dangxiao/api/me", { credentials: "same-origin" })
+  // The XSRF header on a GET too: a JupyterHub user server (>= 4.1) accepts its cookie on a script's
+  // request only with it.
+  fetch(base + "dangxiao/api/me", { credentials: "same-origin", headers: { "X-XSRFToken": xsrf() } })
     .then(function (response) { return response.ok ? response.json() : null; })
     .then(function (me) {
       if (!me) { return; }
