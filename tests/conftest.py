@@ -228,3 +228,19 @@ def record_store(database_url):
     store = open_store(database_url)
     yield store
     store.engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_data_folder(tmp_path_factory):
+    """No test reads or writes the checkout's `data/` (where a developer's real record store and account
+    sheets live) or a record store named by the caller's `$DANGXIAO_DB`: commands the tests run, in this
+    process or as children, default to an empty folder of their own."""
+    saved = {name: os.environ.get(name) for name in ("DANGXIAO_DATA", "DANGXIAO_DB")}
+    os.environ["DANGXIAO_DATA"] = str(tmp_path_factory.mktemp("dangxiao-data"))
+    os.environ.pop("DANGXIAO_DB", None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
