@@ -85,11 +85,12 @@ class ExamCatalog:
         try:
             exams.finish_expired(store, self.blueprints, self.bank, now)
             for blueprint in self.blueprints.values():
-                self._export(store, blueprint)
+                self.export(store, blueprint)
         except Exception:  # noqa: BLE001 -- a sweep must never stop the server; the record is intact
             log.exception("exam sweep failed")
 
-    def _export(self, store, blueprint) -> None:
+    def export(self, store, blueprint) -> None:
+        """Write the finished attempts of `blueprint` not yet written for nbgrader (staff attempts are tries)."""
         staff = {a.id for a in store.accounts() if a.is_staff}
         for attempt in exams.attempts_of(store, None, blueprint.id):
             if attempt.open or attempt.exported_at is not None or attempt.account_id in staff:
@@ -184,7 +185,7 @@ class ExamSubmitHandler(ExamAPI):
         await self.run(exams.finish, store, blueprint, catalog.bank, attempt_id, self.current_user.username,
                        self.now(), "trainee")
         if not getattr(self.current_user, "is_staff", False):
-            await in_thread(catalog._export, store, blueprint)
+            await in_thread(catalog.export, store, blueprint)
         await self.state(blueprint)
 
 
