@@ -15,6 +15,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from nbconvert.preprocessors import ExecutePreprocessor
 from nbconvert.writers import FilesWriter
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, OverwriteCells
@@ -40,9 +41,11 @@ def _resolve(item) -> type:
 
 
 def sandboxed_execute(cls: type) -> type:
+    """Any preprocessor that executes notebooks (nbgrader's Execute, nbconvert's ExecutePreprocessor,
+    subclasses of either) → one whose kernels start in the sandbox."""
     if issubclass(cls, SandboxedExecute):
         return cls
-    if cls is Execute:
+    if cls in (Execute, ExecutePreprocessor):
         return SandboxedExecute
     if cls not in _WRAPPED:
         _WRAPPED[cls] = type(f"Sandboxed{cls.__name__}", (SandboxedExecute, cls), {"__module__": __name__})
@@ -54,7 +57,7 @@ def sandboxed(preprocessors, *, sanitize: bool = False, serialise: bool = True) 
     result: list[type] = []
     for item in preprocessors:
         cls = _resolve(item)
-        if isinstance(cls, type) and issubclass(cls, Execute):
+        if isinstance(cls, type) and issubclass(cls, (Execute, ExecutePreprocessor)):
             result += [sandboxed_execute(cls), RedactHiddenTests]
         elif cls is RedactHiddenTests and result and result[-1] is RedactHiddenTests:
             continue  # already after its Execute

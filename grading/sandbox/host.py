@@ -32,6 +32,7 @@ from .zygote import Zygote, ZygoteUnavailable
 __all__ = ["SandboxUnavailable", "SandboxAccount", "SandboxHost", "check_sandbox", "LOCK_DIR"]
 
 LOCK_DIR = Path("/run/lock") if os.access("/run/lock", os.W_OK) else Path(tempfile.gettempdir())
+USERNS_LIMIT = Path("/proc/sys/user/max_user_namespaces")
 INSIDE_SOURCE = (Path(__file__).with_name("inside.py")).read_text(encoding="utf-8")
 
 
@@ -96,7 +97,7 @@ def check_sandbox(popen_user: dict | None = None) -> None:
             f"{BWRAP}: 未安装 bubblewrap，无法隔离学员代码；请安装：apt-get install bubblewrap{no_sandbox}"
             f" / bubblewrap is not installed")
     with contextlib.suppress(OSError, ValueError):
-        if int(Path("/proc/sys/user/max_user_namespaces").read_text()) == 0:
+        if int(USERNS_LIMIT.read_text()) == 0:
             raise SandboxUnavailable(f"user.max_user_namespaces = 0: 用户命名空间已禁用；{_fix_hint()}{no_sandbox}")
     try:
         done = subprocess.run([BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],

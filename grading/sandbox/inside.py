@@ -216,6 +216,9 @@ def zygote(preload):
 
 
 def cold_kernel(request):
+    # the log again, by its inside path: the descriptors bubblewrap got name the host's folders
+    redirect_output("/sandbox/run/kernel.log")
+    os.closerange(3, 65536)
     settle(request)
     import runpy
 

@@ -113,6 +113,8 @@ class BubblewrapProvisioner(LocalProvisioner):
                 self.cwd = str(self.workspace.work)
                 return self.connection_info
         log = open(self.workspace.run / "kernel.log", "ab")  # noqa: SIM115 - the child owns a copy
+        if os.geteuid() == 0:
+            os.chown(log.name, self.host.uid, self.host.gid)  # the kernel reopens it by its inside path
         try:
             self.process = launch_kernel(cmd, stdout=log, stderr=log, **{k: v for k, v in kwargs.items()
                                                                          if k not in ("kernel_id",)})
