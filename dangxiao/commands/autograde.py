@@ -2,8 +2,8 @@
 
 Reads `submitted/<student>/<assignment>/`, writes nbgrader's gradebook and `autograded/`, prints a
 Chinese summary and writes it as CSV under `reports/autograde/` (with the run's log). See
-`dangxiao.grading.autograde` for what is reused from nbgrader, `dangxiao.grading.sandbox` and
-docs/grading-sandbox.md for the sandbox and its threat model. Where no sandbox can start, it
+`dangxiao.grading.autograde` for what is reused from nbgrader, `dangxiao.grading.sandbox` for the
+sandbox and its threat model. Where no sandbox can start, it
 refuses (one line naming what is missing) unless `--no-sandbox` is given.
 """
 from __future__ import annotations

@@ -114,6 +114,13 @@ class SandboxedExecute(Execute):
         self._provisioner = self.km.provisioner
         self.log.info("kernel started in %.2fs", time.monotonic() - started)
 
+    async def async_start_new_kernel_client(self):
+        started = time.monotonic()
+        try:
+            return await super().async_start_new_kernel_client()
+        finally:
+            self.log.info("kernel client ready in %.2fs", time.monotonic() - started)
+
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         started = time.monotonic()
         result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -131,6 +138,7 @@ class SandboxedExecute(Execute):
     # nbclient's sync entry points (used by nbconvert's ExecutePreprocessor) are bound to its own
     # coroutines when the class is made: bind them to these
     start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
     execute_cell = run_sync(async_execute_cell)
 
     async def _check_responsive(self) -> None:

@@ -12,7 +12,7 @@ result is published in one atomic step (`publish`); a run killed at any moment l
 its staging folder, which the next run clears after putting back any result it had retired
 (`recover`); the sandboxes die with the process (`--die-with-parent`, pid namespaces).
 
-威胁模型 / threat model: see docs/grading-sandbox.md.
+威胁模型 / threat model: see `dangxiao.grading.sandbox`.
 """
 from __future__ import annotations
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import copy
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
+from traitlets import DottedObjectName, Type
+
+from ..compat import QuickReadyKernelClient
 
 from .provisioner import PROVISIONER_NAME, BubblewrapProvisioner
 
@@ -20,6 +24,9 @@ __all__ = ["SandboxKernelManager"]
 
 class SandboxKernelManager(AsyncKernelManager):
     """AsyncKernelManager; kernels start through `BubblewrapProvisioner` only."""
+
+    client_class = DottedObjectName("dangxiao.grading.compat.QuickReadyKernelClient")
+    client_factory = Type(QuickReadyKernelClient, klass=AsyncKernelClient)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("transport", "ipc")

@@ -63,3 +63,14 @@ def test_publish_swaps_in_one_step_and_recover_puts_back_a_retired_result(tmp_pa
     assert (tmp_path / "autograded" / "s2" / "a1" / "result.txt").read_text() == "earlier"
     assert not (tmp_path / STAGING_DIR).exists()
     assert sorted(os.listdir(tmp_path / "autograded")) == ["s1", "s2"]
+
+
+def test_kernel_client_readiness_is_the_private_coroutine_we_replace():
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    from dangxiao.grading.sandbox.manager import SandboxKernelManager
+
+    assert AsyncKernelClient.wait_for_ready is AsyncKernelClient._async_wait_for_ready
+    source = inspect.getsource(AsyncKernelClient._async_wait_for_ready)
+    assert "kernel_info_reply" in source and "iopub_channel.get_msg" in source and "_handle_kernel_info_reply" in source
+    assert SandboxKernelManager().client_factory is compat.QuickReadyKernelClient

@@ -40,7 +40,7 @@ BATCH = {
 ANY = "any"
 EXPECTED = {"honest": 5.0, "partial": 2.0, "tampered": 0.0, "snoop": 5.0, "network": 5.0, "forkbomb": ANY,
             "detached": 5.0, "bigoutput": 5.0, "loop": 3.0, "hog": 3.0, "deaf": None, "cut": None}
-CELL_TIMEOUT = 8
+CELL_TIMEOUT = 6
 PATHS = ("dangxiao", "nbgrader", "formgrader")
 DRIVER = Path(__file__).with_name("formgrader_driver.py")
 
@@ -49,7 +49,8 @@ def make_hostile_course(template: Path, parent: Path, account, port: int) -> Pat
     course = parent / "course"
     shutil.copytree(template, course)
     with open(course / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write(f"c.Execute.timeout = {CELL_TIMEOUT}\nc.SandboxedExecute.total_timeout = 90\n")
+        handle.write(f"c.Execute.timeout = {CELL_TIMEOUT}\nc.SandboxedExecute.total_timeout = 90\n"
+                     "c.SandboxedExecute.interrupt_grace = 2\n")
     for student, kind in BATCH.items():
         write_submission(course, student, kind, port=port, grader=account.name)
     account.own(parent)
