@@ -74,3 +74,54 @@ def test_kernel_client_readiness_is_the_private_coroutine_we_replace():
     source = inspect.getsource(AsyncKernelClient._async_wait_for_ready)
     assert "kernel_info_reply" in source and "iopub_channel.get_msg" in source and "_handle_kernel_info_reply" in source
     assert SandboxKernelManager().client_factory is compat.QuickReadyKernelClient
+
+
+def test_no_import_cycles_in_grading():
+    """Modules of dangxiao.grading import each other in one direction only (sandbox < autograde)."""
+    import ast
+    from pathlib import Path
+
+    import dangxiao.grading as grading
+
+    root = Path(grading.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(("dangxiao.grading", *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+        modules[name] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    target = f"{base}.{node.module}" if node.module else base
+                else:
+                    target = node.module or ""
+                candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            else:
+                continue
+            graph[name].update(c for c in candidates if c in modules and c != name)
+    # a package's __init__ importing its own submodules is not a cycle of design
+    def submodule(a, b):
+        return modules[a].name == "__init__.py" and b.startswith(a + ".")
+    state: dict[str, int] = {}
+
+    def visit(node, trail):
+        state[node] = 1
+        for nxt in graph[node]:
+            if submodule(node, nxt):
+                continue
+            if state.get(nxt) == 1:
+                raise AssertionError(" → ".join(trail + [node, nxt]))
+            if nxt not in state:
+                visit(nxt, trail + [node])
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            visit(name, [])
+    assert not any(n.startswith("dangxiao.grading.autograde") for n in set().union(
+        *(graph[m] for m in graph if m.startswith("dangxiao.grading.sandbox"))))
