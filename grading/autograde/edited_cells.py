@@ -7,6 +7,7 @@ compared with the released notebook's instead.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import nbformat
@@ -16,6 +17,17 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from .state import lookup
 
 __all__ = ["NoteEditedLockedCells"]
+
+
+@functools.lru_cache(maxsize=32)
+def _locked_sources(path: str, mtime_ns: int) -> dict[str, str]:
+    """grade_id → source of the released notebook's locked and test cells (read once per run)."""
+    released = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            released[meta.get("grade_id")] = cell.source.strip()
+    return released
 
 
 class NoteEditedLockedCells(NbGraderPreprocessor):
@@ -28,11 +40,7 @@ class NoteEditedLockedCells(NbGraderPreprocessor):
             info["notebook"] + ".ipynb")
         if not released_path.is_file():
             return nb, resources
-        released = {}
-        for cell in nbformat.read(released_path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
-                released[meta.get("grade_id")] = cell.source.strip()
+        released = _locked_sources(str(released_path), released_path.stat().st_mtime_ns)
         edited = []
         for index, cell in enumerate(nb.cells, 1):
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -221,6 +221,9 @@ class GradingRun:
         warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.api")
         self.check_gradebook()
         students, missing = self.students()
+        # refused here, before anything is graded, if no sandbox can start; the zygote then imports
+        # its libraries while the first submissions are prepared
+        host = self.sandbox_host() if students else None
         results = [SubmissionResult(s, self.options.assignment, STATUS_MISSING,
                                     problem_file=f"submitted/{s}/{self.options.assignment}",
                                     cause="没有这个学员的提交 / no submission folder",
@@ -230,7 +233,6 @@ class GradingRun:
             self._report(result, done, total)
         if not students:
             return results
-        host = self.sandbox_host()
         try:
             with course_lock(self.options.course):
                 for path in recover(self.options.course, self.final_path):

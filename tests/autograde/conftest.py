@@ -155,7 +155,7 @@ class Account:
             for dirpath, _dirnames, filenames in os.walk(path):
                 os.chown(dirpath, entry.pw_uid, entry.pw_gid)
                 for name in filenames:
-                    os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid)
+                    os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
 def _ordinary_account() -> Account:

@@ -34,12 +34,12 @@ pytestmark = [pytest.mark.slow,
 BATCH = {
     "honest": "reference", "partial": "partial", "tampered": "tampered", "snoop": "snoop",
     "network": "network", "forkbomb": "forkbomb", "detached": "detached", "bigoutput": "bigoutput",
-    "loop": "loop", "deaf": "sigint", "hog": "memory", "cut": "truncated",
+    "loop": "loop", "deaf": "sigint", "hog": "memory", "cut": "truncated", "link": "reference",
 }
 # the fork bomb uses up its own process limit: later cells may fail to start a thread, so any score
 ANY = "any"
 EXPECTED = {"honest": 5.0, "partial": 2.0, "tampered": 0.0, "snoop": 5.0, "network": 5.0, "forkbomb": ANY,
-            "detached": 5.0, "bigoutput": 5.0, "loop": 3.0, "hog": 3.0, "deaf": None, "cut": None}
+            "detached": 5.0, "bigoutput": 5.0, "loop": 3.0, "hog": 3.0, "deaf": None, "cut": None, "link": None}
 CELL_TIMEOUT = 6
 PATHS = ("dangxiao", "nbgrader", "formgrader")
 DRIVER = Path(__file__).with_name("formgrader_driver.py")
@@ -53,6 +53,8 @@ def make_hostile_course(template: Path, parent: Path, account, port: int) -> Pat
                      "c.SandboxedExecute.interrupt_grace = 2\n")
     for student, kind in BATCH.items():
         write_submission(course, student, kind, port=port, grader=account.name)
+    # a "data file" that is a link to the solutions: nbgrader would copy its target
+    (course / "submitted" / "link" / ASSIGNMENT / "data.csv").symlink_to(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     account.own(parent)
     os.chmod(parent, 0o700)
     return course
@@ -154,6 +156,7 @@ def test_hostile_batch(path, who, accounts, course_template, listener, tree_hash
             with open(csv_file, encoding="utf-8-sig", newline="") as handle:
                 rows = {row["学员"]: row["问题"] for row in csv.DictReader(handle)}
             assert "SIGINT" in rows["deaf"] and "JSON" in rows["cut"] and "超时" in rows["loop"]
+            assert "符号链接" in rows["link"] and "data.csv" in rows["link"]
             assert "截断" in rows["bigoutput"] and "内存" in rows["hog"] and "改动" in rows["tampered"]
             assert "进程" in rows["detached"] and "进程" in rows["forkbomb"]
             for student in rows:
@@ -161,10 +164,11 @@ def test_hostile_batch(path, who, accounts, course_template, listener, tree_hash
         elif path == "nbgrader":
             assert done.returncode == 1  # nbgrader exits 1 when a submission failed
             assert "SIGINT" in report and "'cut'" in report and "超时" in report and "截断" in report
-            assert "改动" in report and "进程" in report and "内存" in report
+            assert "改动" in report and "进程" in report and "内存" in report and "符号链接" in report
         else:
             results = json.loads(done.stdout.strip().splitlines()[-1])
-            assert not results["deaf"]["success"] and not results["cut"]["success"]
+            assert not results["deaf"]["success"] and not results["cut"]["success"] and not results["link"]["success"]
+            assert "符号链接" in results["link"]["log"] + results["link"].get("error", "")
             assert "SIGINT" in results["deaf"]["log"] + results["deaf"].get("error", "")
             assert all(results[s]["success"] for s, v in EXPECTED.items() if v is not None)
             assert "改动" in results["tampered"]["log"] and "进程" in results["detached"]["log"]
