@@ -45,6 +45,8 @@ Not defended:
 * reading what is mounted read-only: the system, the interpreter and site-packages, and the
   dangxiao packages the course notebooks import (`dangxiao/`, `grading/`, `widgets/`,
   `datasets/` of the checkout) — the question bank in `datasets/questions` among them;
+* non-notebook files nbgrader copies from `source/<assignment>/` into the graded copy (as stock
+  nbgrader does): they reach the working copy; keep hidden test data out of `source/`'s plain files;
 * kernel exploits: no seccomp filter beyond bubblewrap's defaults; the kernel's attack surface is
   that of unprivileged user namespaces;
 * memory of the whole sandbox beyond RLIMIT_AS per process (no cgroup without systemd): a fork
