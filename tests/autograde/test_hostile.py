@@ -40,7 +40,7 @@ BATCH = {
 ANY = "any"
 EXPECTED = {"honest": 5.0, "partial": 2.0, "tampered": 0.0, "snoop": 5.0, "network": 5.0, "forkbomb": ANY,
             "detached": 5.0, "bigoutput": 5.0, "loop": 3.0, "hog": 3.0, "deaf": None, "cut": None, "link": None}
-CELL_TIMEOUT = 6
+CELL_TIMEOUT = 10  # seconds; the batch also runs on a loaded 2-core machine (load 20 seen)
 PATHS = ("dangxiao", "nbgrader", "formgrader")
 DRIVER = Path(__file__).with_name("formgrader_driver.py")
 
@@ -49,8 +49,7 @@ def make_hostile_course(template: Path, parent: Path, account, port: int) -> Pat
     course = parent / "course"
     shutil.copytree(template, course)
     with open(course / "nbgrader_config.py", "a", encoding="utf-8") as handle:
-        handle.write(f"c.Execute.timeout = {CELL_TIMEOUT}\nc.SandboxedExecute.total_timeout = 90\n"
-                     "c.SandboxedExecute.interrupt_grace = 2\n")
+        handle.write(f"c.Execute.timeout = {CELL_TIMEOUT}\nc.SandboxedExecute.total_timeout = 120\n")
     for student, kind in BATCH.items():
         write_submission(course, student, kind, port=port, grader=account.name)
     # a "data file" that is a link to the solutions: nbgrader would copy its target
@@ -128,7 +127,7 @@ def test_hostile_batch(path, who, accounts, course_template, listener, tree_hash
             if expected is None:
                 assert not graded, (student, report[-2000:])
             else:
-                assert graded, (student, report[-4000:])
+                assert graded, (student, [line for line in report.splitlines() if student in line or "Error" in line][-40:])
                 assert expected == ANY or totals.get(student) == expected, (student, totals, report[-3000:])
 
         # nothing read: every attempt denied, the hunt found nothing of the course, no hidden test in outputs
