@@ -148,7 +148,7 @@ def timed(cmd: list[str], cwd: Path, user: str | None = None) -> tuple[float, fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--submissions", type=int, default=60)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=4, help="dangxiao's --jobs (its default, 4)")
     parser.add_argument("--course", type=Path, help="an nbgrader course with the assignment generated")
     parser.add_argument("--assignment", help="assignment id in --course")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and print it")
