@@ -42,6 +42,15 @@ c.Autograde.exclude_overwriting = {assignment: ["answers.json"] for assignment i
 # A stuck cell (e.g. `while True: pass`) is interrupted after this many seconds.
 c.Execute.timeout = 30
 
+# Trainee code is hostile: every autograde path — `dangxiao autograde`, plain `nbgrader autograde`
+# in this folder and the formgrader's Autograde button — runs each kernel in the bubblewrap sandbox
+# (dangxiao.grading.sandbox: no course, no gradebook, no network, limits). Its kernel template
+# imports these ahead, so each kernel starts with them loaded (side-effect-free modules only).
+from dangxiao.grading.autograde import sandboxed_autograde_config  # noqa: E402
+
+c.merge(sandboxed_autograde_config())
+c.BubblewrapProvisioner.preload = ["numpy", "pandas", "matplotlib", "dangxiao.data", "dangxiao.grading.selfcheck"]
+
 # Feedback must not show hidden tests (nbgrader #917): strip them, and the failure output they
 # produced, before the HTML is written. ClearHiddenTests' own markers are used.
 c.GenerateFeedback.preprocessors = [

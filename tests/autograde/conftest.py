@@ -1,21 +1,32 @@
-"""Fixtures: a tiny nbgrader course (dangxiao.grading.sample_course), built once, copied per test.
+"""Fixtures: a tiny nbgrader course (dangxiao.grading.sample_course), built once, copied per test;
+an ordinary account to grade as; a TCP listener on 127.0.0.1 that no sandbox may reach; a scan for
+processes that outlived grading.
 
-Courses live under a fresh 0755 folder in /tmp (not pytest's 0700 tmp tree), so when a test shows
-the sandbox cannot read the course, that is the autograder's doing, not the test folder's mode.
+Courses for root live under fresh 0700 folders: nothing of the sandbox relies on a course being
+open to "other". The ordinary account's courses live in its own 0700 home.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import random
+import pwd
 import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from dangxiao.grading.sample_course import build_course
+from dangxiao.grading.sample_course import PROCESS_MARKERS, build_course
+
+GRADER_ACCOUNT = "dxag-grader"
+# in the command line of every sandbox process we start (bwrap's arguments, the code run inside)
+SANDBOX_MARKERS = ("dangxiao-sandbox-", "Code that runs INSIDE the sandbox") + PROCESS_MARKERS
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +39,9 @@ def course_template():
 
 
 @pytest.fixture
-def open_folder():
-    """A world-traversable folder (mode 0755) for one test's course."""
+def private_folder():
+    """A private folder (mode 0700) for one test's course."""
     parent = Path(tempfile.mkdtemp(prefix="dangxiao-agtest-"))
-    os.chmod(parent, 0o755)
     try:
         yield parent
     finally:
@@ -39,15 +49,15 @@ def open_folder():
 
 
 @pytest.fixture
-def make_course(course_template, open_folder):
-    """Copy the generated course (gradebook included) into a fresh open folder."""
+def make_course(course_template, private_folder):
+    """Copy the generated course (gradebook included) into a fresh private folder."""
     count = [0]
 
     def make() -> Path:
         count[0] += 1
-        target = open_folder / f"course{count[0]}"
+        target = private_folder / f"course{count[0]}"
         shutil.copytree(course_template, target)
-        os.chmod(target, 0o755)
+        os.chmod(target, 0o700)
         return target
 
     return make
@@ -55,22 +65,10 @@ def make_course(course_template, open_folder):
 
 @pytest.fixture
 def tree_hashes():
-    return _tree_hashes
+    return tree_hashes_of
 
 
-@pytest.fixture
-def uid_base():
-    """A uid range of this test's own, so grading runs of other people on this machine (which
-    also use sandbox uids) are not mistaken for our leftovers."""
-    return 62000 + random.randrange(0, 30) * 100
-
-
-@pytest.fixture
-def sandbox_processes(uid_base):
-    return lambda: _sandbox_processes(uid_base, 100)
-
-
-def _tree_hashes(root: Path) -> dict[str, str]:
+def tree_hashes_of(root: Path) -> dict[str, str]:
     """sha256 of every file below `root`, by relative path."""
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
@@ -78,19 +76,121 @@ def _tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def _sandbox_processes(uid_base: int = 61000, span: int = 4000) -> list[psutil.Process]:
-    """Live processes running as a sandbox uid, or kernels left as our children."""
+def leftover_processes() -> list[str]:
+    """Sandbox processes (any account) still alive: bwrap, zygote, kernels, what trainees started."""
     found = []
-    for process in psutil.process_iter(["uids"]):
+    for process in psutil.process_iter(["pid", "cmdline"]):
         try:
-            if uid_base <= process.info["uids"].real < uid_base + span:
-                found.append(process)
+            line = " ".join(process.info["cmdline"] or [])
         except (psutil.Error, TypeError):
-            pass
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "ipykernel" in " ".join(child.cmdline()):
-                found.append(child)
-        except psutil.Error:
-            pass
+            continue
+        if any(marker in line for marker in SANDBOX_MARKERS) and process.pid != os.getpid():
+            found.append(f"{process.pid}: {line[:120]}")
     return found
+
+
+def wait_no_leftovers(timeout: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = leftover_processes()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def no_leftovers():
+    return wait_no_leftovers
+
+
+@pytest.fixture(scope="session")
+def listener():
+    """A TCP port on 127.0.0.1; `listener.connections()` says whether anything connected."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.setblocking(False)
+
+    class Listener:
+        port = server.getsockname()[1]
+
+        @staticmethod
+        def connections() -> int:
+            count = 0
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except BlockingIOError:
+                    return count
+                connection.close()
+                count += 1
+
+    yield Listener()
+    server.close()
+
+
+class Account:
+    """Who runs a grading command: root itself, or an ordinary account through runuser."""
+
+    def __init__(self, name: str, home: Path, python: str) -> None:
+        self.name, self.home, self.python = name, home, python
+        self.bin = str(Path(python).parent)
+
+    @property
+    def is_root(self) -> bool:
+        return self.name == "root"
+
+    def command(self, argv: list[str]) -> list[str]:
+        env = [f"HOME={self.home}", f"PATH={self.bin}:/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+        if self.is_root or os.geteuid() != 0:
+            return ["env", *env, *argv]
+        return ["runuser", "-u", self.name, "--", "env", *env, *argv]
+
+    def run(self, argv: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(argv), cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+    def own(self, path: Path) -> None:
+        if not self.is_root and os.geteuid() == 0:
+            entry = pwd.getpwnam(self.name)
+            for dirpath, _dirnames, filenames in os.walk(path):
+                os.chown(dirpath, entry.pw_uid, entry.pw_gid)
+                for name in filenames:
+                    os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _ordinary_account() -> Account:
+    """An ordinary account with a 0700 home and a Python of its own (a venv on the system Python of
+    the same version, seeing this checkout's packages through a .pth file)."""
+    if os.geteuid() != 0:  # the suite already runs as an ordinary user: that is the account
+        return Account(pwd.getpwuid(os.getuid()).pw_name, Path.home(), sys.executable)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    system_python = f"/usr/bin/python{version}"
+    if not os.access(system_python, os.X_OK):
+        pytest.skip(f"{system_python} missing: no Python an ordinary account could run")
+    try:
+        pwd.getpwnam(GRADER_ACCOUNT)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", GRADER_ACCOUNT], check=True)
+    home = Path(pwd.getpwnam(GRADER_ACCOUNT).pw_dir)
+    venv = home / "venv"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([system_python, "-m", "venv", str(venv)], check=True)
+    site_packages = sysconfig.get_paths()["purelib"]
+    pth = venv / "lib" / f"python{version}" / "site-packages" / "dangxiao-checkout.pth"
+    pth.write_text(f"import site; site.addsitedir({site_packages!r})\n", encoding="utf-8")
+    account = Account(GRADER_ACCOUNT, home, str(venv / "bin" / "python"))
+    account.own(home)
+    os.chmod(home, 0o700)
+    check = account.run([account.python, "-c", "import dangxiao.grading.autograde, nbgrader"], cwd=Path("/"))
+    if check.returncode != 0:
+        pytest.skip(f"{GRADER_ACCOUNT} cannot import the project: {check.stderr.strip()[-200:]}")
+    return account
+
+
+@pytest.fixture(scope="session")
+def accounts() -> dict[str, Account]:
+    root = Account("root", Path("/root"), sys.executable) if os.geteuid() == 0 else None
+    result = {"user": _ordinary_account()}
+    if root is not None:
+        result["root"] = root
+    return result

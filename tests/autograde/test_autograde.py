@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import stat
 from pathlib import Path
 
 import nbformat
@@ -15,10 +14,10 @@ from nbgrader.api import Gradebook
 from dangxiao.cli import main
 from dangxiao.grading.autograde import STATUS_FAILED, STATUS_OK, GradingOptions, grade_assignment
 from dangxiao.grading.autograde_report import summary_table
-from dangxiao.grading.sample_course import ASSIGNMENT, HIDDEN_MARKER, MAX_SCORE, NOTEBOOK, write_submission
+from dangxiao.grading.sample_course import ASSIGNMENT, MAX_SCORE, NOTEBOOK, write_submission
 from dangxiao.grading.sandbox import SandboxLimits
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox switches uid only when run as root")
+pytestmark = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK), reason="bubblewrap (/usr/bin/bwrap) not installed")
 
 
 def gradebook_scores(course: Path) -> dict:
@@ -66,8 +65,7 @@ def test_parallel_grading_writes_exactly_the_sequential_scores(make_course):
 
 
 @pytest.mark.slow
-def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, capsys, tree_hashes,
-                                                               sandbox_processes, uid_base):
+def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, capsys, tree_hashes, no_leftovers):
     course = make_course()
     kinds = {"ok": "reference", "loop": "loop", "deaf": "sigint", "broken": "malformed",
              "cut": "truncated", "crash": "crash", "flood": "flood", "hog": "memory", "link": "reference"}
@@ -81,13 +79,13 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
     submitted_before = tree_hashes(course / "submitted")
 
     code = main(["autograde", ASSIGNMENT, "--course", str(course), "--jobs", "2",
-                 "--timeout", "3", "--notebook-timeout", "40", "--sandbox-uid-base", str(uid_base)])
+                 "--timeout", "3", "--notebook-timeout", "40"])
     out = capsys.readouterr().out
     assert code == 1  # some submissions failed
 
     assert tree_hashes(course / "submitted") == submitted_before
     assert (earlier / "previous-result.txt").read_text(encoding="utf-8") == "上次的评分结果"
-    assert not sandbox_processes(), "sandboxed processes outlived grading"
+    assert no_leftovers() == [], "sandboxed processes outlived grading"
 
     csv_files = list((course / "reports" / "autograde").glob(f"{ASSIGNMENT}-*.csv"))
     assert len(csv_files) == 1
@@ -125,48 +123,6 @@ def test_bad_submissions_fail_alone_and_nothing_submitted_is_lost(make_course, c
     assert not (course / ".dangxiao-staging").exists()
 
 
-@needs_root
-def test_trainee_code_cannot_read_tests_or_touch_the_gradebook(make_course, tree_hashes, sandbox_processes,
-                                                             uid_base):
-    course = make_course()
-    write_submission(course, "honest", "reference")
-    write_submission(course, "snoop", "snoop")
-    protected = {name: tree_hashes(course / name) for name in ("source", "release", "submitted")}
-    config_before = (course / "nbgrader_config.py").read_bytes()
-    mode_before = stat.S_IMODE(course.stat().st_mode)
-
-    results = by_student(grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=2, uid_base=uid_base)))
-
-    assert results["honest"].ok and results["honest"].score == MAX_SCORE
-    graded = nbformat.read(course / "autograded" / "snoop" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    printed = "".join(out.get("text", "") for cell in graded.cells for out in cell.get("outputs", []))
-    assert "SNOOP-REPORT " in printed, printed[:2000]
-    report = json.loads(printed.split("SNOOP-REPORT ", 1)[1].splitlines()[0])
-
-    assert report["uid"] != 0 and report["uid"] == results["snoop"].sandbox_uid
-    assert not report["cwd"].startswith(str(course))
-    for attempt in ("read_source", "read_source_relative", "read_gradebook", "write_gradebook",
-                    "write_source", "write_config", "list_course", "parent_cwd", "parent_cwd_link",
-                    "parent_environ"):
-        assert report[attempt].startswith("denied"), (attempt, report[attempt])
-    # the hunt walked the course's parent, the sandbox tree and /tmp for the hidden tests' marker:
-    # nothing of this course was readable (other courses lying open in /tmp are not our business)
-    assert not [hit for hit in report["hunt"] if str(course) in hit], report["hunt"]
-    assert not [hit for hit in report["hunt"] if "dangxiao-autograde-" in hit], report["hunt"]
-
-    # its hook printed every later cell's source into its own output; hidden lines were redacted
-    assert "LEAK: " in printed and "assert total_requests(calls) == 433" in printed
-    assert HIDDEN_MARKER not in printed and "calls.iloc[:2]" not in printed
-    for name, hashes in protected.items():
-        assert tree_hashes(course / name) == hashes, name
-    assert (course / "nbgrader_config.py").read_bytes() == config_before
-    assert not (course / "gradebook.db").read_bytes().endswith(b"x")
-    assert stat.S_IMODE(course.stat().st_mode) == mode_before  # protection lifted afterwards
-    # the snoop's own test cells still ran and were graded (it answered correctly)
-    assert results["snoop"].ok and results["snoop"].score == MAX_SCORE
-    assert not sandbox_processes()
-
-
 def test_missing_student_and_options_are_reported(make_course):
     course = make_course()
     results = grade_assignment(GradingOptions(course, ASSIGNMENT, students=["nobody"]))
@@ -196,13 +152,13 @@ def test_summary_table_aligns_chinese(make_course):
     assert len(starts) == 1
 
 
-def test_whole_notebook_cap_stops_a_notebook_of_slow_cells(make_course, sandbox_processes, uid_base):
+def test_whole_notebook_cap_stops_a_notebook_of_slow_cells(make_course, no_leftovers):
     course = make_course()
     write_submission(course, "slow", "loop")
     # the per-cell limit (30 s) would let it run on; the whole-notebook cap (3 s) does not
     result, = grade_assignment(GradingOptions(course, ASSIGNMENT, jobs=1, cell_timeout=30,
-                                              notebook_timeout=3, uid_base=uid_base))
+                                              notebook_timeout=3))
     assert result.status == STATUS_FAILED and "3 秒" in result.cause
     assert result.problem_file == f"submitted/slow/{ASSIGNMENT}/{NOTEBOOK}.ipynb"
     assert not (course / "autograded" / "slow").exists()
-    assert not sandbox_processes()
+    assert no_leftovers() == []

@@ -1,4 +1,4 @@
-"""Grading runs on one course take turns: the course's protection is never lifted under a running one."""
+"""Grading runs on one course take turns: two runs never publish into the same autograded/ at once."""
 from __future__ import annotations
 
 import logging

@@ -16,3 +16,10 @@ c.Exchange.root = os.environ.get("DANGXIAO_EXCHANGE", "/srv/dangxiao/exchange")
 c.Exchange.path_includes_course = True
 # Which courses a person sees comes from their hub groups nbgrader-<id> / formgrade-<id>.
 c.Authenticator.plugin_class = JupyterHubAuthPlugin
+
+# Every course's formgrader grades in the bubblewrap sandbox (dangxiao.grading.sandbox), whatever the
+# course's own file says: the Autograde button runs trainee code, and trainee code is hostile.
+# A course's nbgrader_config.py may add to the lists; `sandboxed()` re-wraps any Execute it names.
+from dangxiao.grading.autograde import sandboxed_autograde_config  # noqa: E402
+
+c.merge(sandboxed_autograde_config())
