@@ -44,7 +44,8 @@ Not defended:
   rewriting later cells): a reviewer sees such code in the submission; stock nbgrader is the same;
 * reading what is mounted read-only: the system, the interpreter and site-packages, and the
   dangxiao packages the course notebooks import (`dangxiao/`, `grading/`, `widgets/`,
-  `datasets/` of the checkout) — the question bank in `datasets/questions` among them;
+  `datasets/` of the checkout), except the question bank (`datasets/questions`, the key of every test
+  paper), which is covered by an empty folder (`layout.hidden_paths`);
 * non-notebook files nbgrader copies from `source/<assignment>/` into the graded copy (as stock
   nbgrader does): they reach the working copy; keep hidden test data out of `source/`'s plain files;
 * kernel exploits: no seccomp filter beyond bubblewrap's defaults; the kernel's attack surface is

@@ -76,6 +76,16 @@ def python_binds() -> list[str]:
     return binds
 
 
+def hidden_paths() -> list[str]:
+    """Folders inside the bound packages that trainee code must not read: the question bank holds the
+    key of every test paper drawn from it (`dangxiao exam`). Graded notebooks never need it."""
+    spec = importlib.util.find_spec("dangxiao.datasets")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [os.path.realpath(os.path.join(folder, "questions")) for folder in spec.submodule_search_locations
+            if os.path.isdir(os.path.join(folder, "questions"))]
+
+
 @dataclass
 class SandboxLayout:
     """The mounts of one sandbox (a cold kernel) or of the zygote (which forks kernels)."""
@@ -136,6 +146,8 @@ class SandboxLayout:
                  "--ro-bind", str(self.etc_dir / "group"), "/etc/group"]
         for index, path in enumerate(self.python):
             args += ["--ro-bind", self._source(index, path), path]
+        for path in hidden_paths():
+            args += ["--size", str(1024 * 1024), "--tmpfs", path]  # an empty folder over it
         return args
 
     def kernel_args(self, folder: Path) -> list[str]:

@@ -22,7 +22,7 @@ from dangxiao.grading.autograde.redact import RedactHiddenTests
 from dangxiao.grading.sample_course import ASSIGNMENT, write_submission
 from dangxiao.grading.sandbox import host as sandbox_host
 from dangxiao.grading.sandbox.host import SandboxHost
-from dangxiao.grading.sandbox.layout import python_binds
+from dangxiao.grading.sandbox.layout import hidden_paths, python_binds
 from dangxiao.grading.sandbox.manager import SandboxKernelManager
 from dangxiao.grading.sandbox.provisioner import BubblewrapProvisioner
 
@@ -33,7 +33,8 @@ PROBE = textwrap.dedent('''
     facts = {"uid": os.getuid(), "cwd": os.getcwd(), "work": sorted(os.listdir(".")), "root": sorted(os.listdir("/")),
              "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
              "nproc": resource.getrlimit(resource.RLIMIT_NPROC), "as": resource.getrlimit(resource.RLIMIT_AS),
-             "env": sorted(os.environ), "pandas": "pandas" in sys.modules}
+             "env": sorted(os.environ), "pandas": "pandas" in sys.modules,
+             "bank": sorted(os.listdir(BANK)) if os.path.isdir(BANK) else None}
     fds = {}
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -87,7 +88,8 @@ def test_what_a_kernel_sees(fork, tmp_path, listener, no_leftovers):
     config.BubblewrapProvisioner.fork_kernels = fork
     os.environ["DANGXIAO_TEST_SECRET"] = "grader-only"
     try:
-        out = asyncio.run(_run_in_kernel(PROBE.replace("PORT", str(listener.port)), folder, config))
+        probe = PROBE.replace("PORT", str(listener.port)).replace("BANK", repr(hidden_paths()[0]))
+        out = asyncio.run(_run_in_kernel(probe, folder, config))
     finally:
         del os.environ["DANGXIAO_TEST_SECRET"]
         SandboxHost.close_all()
@@ -103,6 +105,7 @@ def test_what_a_kernel_sees(fork, tmp_path, listener, no_leftovers):
     assert "DANGXIAO_TEST_SECRET" not in facts["env"] and "HOME" in facts["env"]
     assert facts["tcp"] in ("ConnectionRefusedError", "OSError") and listener.connections() == 0
     assert facts["pandas"] is fork  # the zygote imported it ahead
+    assert facts["bank"] == []  # the question bank (every test paper's key) is an empty folder inside
     # no descriptor of the grader's reaches the kernel: only its own log, /dev/null, sockets and the like
     for fd, target in facts["fds"].items():
         assert not target.startswith("/") or target.startswith(("/sandbox/", "/dev/", "/proc/")), (fd, target)
