@@ -5,6 +5,7 @@ import asyncio
 from pathlib import Path
 
 import tornado.web
+from jupyter_server.base.handlers import FileFindHandler
 from tornado.httputil import responses
 from voila.handler import BaseVoilaHandler
 from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
@@ -14,14 +15,17 @@ from dangxiao.catalog import load_catalog
 from dangxiao.errors import DangxiaoError
 from dangxiao.publishing.gallery import gallery_modules
 from dangxiao.publishing.kernels import KernelLimitReached
+from dangxiao.publishing.static_cache import CacheHeaders, VersionedStaticMixin
 
 __all__ = [
     "GalleryHandler",
     "LessonHandler",
     "NotFoundHandler",
     "FileHandler",
+    "LabExtensionHandler",
     "StaticHandler",
     "TemplateStaticHandler",
+    "VersionedStaticHandler",
 ]
 
 
@@ -166,15 +170,25 @@ class NotFoundHandler(ChineseErrorPages, tornado.web.RequestHandler):
         raise tornado.web.HTTPError(404)
 
 
-class FileHandler(ChineseErrorPages, AllowListFileHandler):
+class FileHandler(ChineseErrorPages, CacheHeaders, AllowListFileHandler):
     """/voila/files: Voila's allowlisted files of courses/, with Chinese error pages."""
 
 
-class StaticHandler(ChineseErrorPages, MultiStaticFileHandler):
+class StaticHandler(ChineseErrorPages, CacheHeaders, MultiStaticFileHandler):
     """/voila/static: Voila's front-end assets, with Chinese error pages."""
 
 
-class TemplateStaticHandler(ChineseErrorPages, TemplateStaticFileHandler):
+class VersionedStaticHandler(VersionedStaticMixin, StaticHandler):
+    """/voila/static/_v/<tag>/…: the same assets under the current version tag, cached for good
+    (static_cache.py: the page config points Voila's front end here)."""
+
+
+class LabExtensionHandler(CacheHeaders, FileFindHandler):
+    """/voila/labextensions: stock Voila says `no-cache` for all of them; their URLs are hashed
+    (`remoteEntry.<hash>.js`, chunks with `?v=<hash>`), so those are immutable here."""
+
+
+class TemplateStaticHandler(ChineseErrorPages, CacheHeaders, TemplateStaticFileHandler):
     """/voila/templates/<template>/static/…: only the templates in use; anything else is a 404
     (the stock handler answers a malformed path with a 500 from an assert)."""
 

@@ -10,6 +10,7 @@ from traitlets.config import Config
 
 from dangxiao.catalog import Catalog
 from dangxiao.errors import DangxiaoError
+from dangxiao.publishing.static_cache import versioned_static_page_config
 
 __all__ = [
     "ServeSettings",
@@ -28,12 +29,21 @@ TEMPLATE_DATA_DIR = Path(__file__).resolve().parent / "templates"
 # Measured RSS of one lesson kernel (pandas + matplotlib + ipywidgets), rounded up: see docs/operations.md.
 KERNEL_MEMORY_MB = 150
 
+# The only lab extensions a lesson page loads: the widget manager and Voila's glue for ipywidgets 8.
+# Voila uses the allowlist when both lists are set; the denylist stays as documentation and for a
+# configuration that drops the allowlist. Left out: jupyterlab_pygments (3 requests, 14 KB; lessons
+# show no source code) and anything installed later for JupyterLab.
+EXTENSION_ALLOWLIST = [
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+]
 # Lab extensions that fail or warn inside Voila's lab-4.2 frontend and are useless to a trainee.
 EXTENSION_DENYLIST = [
     "@jupyter/nbgrader",
     "@jupyter-notebook/lab-extension",
     "@voila-dashboards/jupyterlab-preview",
     "@jupyter/collaboration-extension",
+    "jupyterlab_pygments",
 ]
 
 # /voila/files serves only images next to the lessons: never notebooks, Python, data or hidden files.
@@ -121,7 +131,10 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     vc.allow_theme_override = "NO"
     vc.strip_sources = True
     vc.show_tracebacks = settings.show_tracebacks
+    vc.extension_allowlist = list(EXTENSION_ALLOWLIST)
     vc.extension_denylist = list(EXTENSION_DENYLIST)
+    # Voila's chunks from a versioned, immutable URL (static_cache.py).
+    vc.page_config_hook = versioned_static_page_config
     vc.file_allowlist = list(FILE_ALLOWLIST)
     vc.file_denylist = list(FILE_DENYLIST)
     vc.multi_kernel_manager_class = "dangxiao.publishing.kernels.CappedKernelManager"
