@@ -16,6 +16,7 @@ from dangxiao.publishing.handlers import (
     TemplateStaticHandler,
     VersionedStaticHandler,
 )
+from dangxiao.publishing.page_config import COURSES_SETTING
 from dangxiao.publishing.static_cache import STATIC_TAG_SETTING, static_tag, versioned_static_pattern
 
 __all__ = ["DangxiaoVoila"]
@@ -34,6 +35,7 @@ class DangxiaoVoila(Voila):
         # GZipContentEncoding transform, and Voila applies tornado_settings only after that.
         settings["compress_response"] = True
         settings[STATIC_TAG_SETTING] = static_tag(self.static_paths)
+        settings[COURSES_SETTING] = self.root_dir
         return settings
 
     def init_handlers(self):

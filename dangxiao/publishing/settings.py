@@ -10,7 +10,7 @@ from traitlets.config import Config
 
 from dangxiao.catalog import Catalog
 from dangxiao.errors import DangxiaoError
-from dangxiao.publishing.static_cache import versioned_static_page_config
+from dangxiao.publishing.page_config import lesson_page_config
 
 __all__ = [
     "ServeSettings",
@@ -133,8 +133,9 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     vc.show_tracebacks = settings.show_tracebacks
     vc.extension_allowlist = list(EXTENSION_ALLOWLIST)
     vc.extension_denylist = list(EXTENSION_DENYLIST)
-    # Voila's chunks from a versioned, immutable URL (static_cache.py).
-    vc.page_config_hook = versioned_static_page_config
+    # Voila's chunks from a versioned, immutable URL (static_cache.py); the lesson's place in the
+    # catalog for its breadcrumb and previous / next links (page_config.py).
+    vc.page_config_hook = lesson_page_config
     vc.file_allowlist = list(FILE_ALLOWLIST)
     vc.file_denylist = list(FILE_DENYLIST)
     vc.multi_kernel_manager_class = "dangxiao.publishing.kernels.CappedKernelManager"
