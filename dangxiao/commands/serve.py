@@ -48,6 +48,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "page says it timed out (default 120; 0 = no limit)",
     )
     parser.add_argument(
+        "--refill-quiet", type=float, default=3.0, metavar="S",
+        help="学员打开课程时推迟补充预热池，直到 S 秒内无人再打开 / pool refills wait until no lesson "
+        "page was requested for S seconds (default 3; 0 = refill at once, as stock Voila)",
+    )
+    parser.add_argument(
         "--show-tracebacks", action="store_true",
         help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
     )
@@ -71,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         cell_timeout=args.cell_timeout,
+        refill_quiet=args.refill_quiet,
         show_tracebacks=args.show_tracebacks,
     )
     settings.validate()

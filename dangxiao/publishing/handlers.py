@@ -86,10 +86,18 @@ class LessonHandler(TornadoVoilaHandler):
         # shut its kernel down when the tab closes; stock Voila never sets it, so the beacon is refused
         # with 403 and kernels of closed tabs live until culled (voila #1458).
         self.xsrf_token  # noqa: B018 -- the property sets the cookie
-        self.pool_kernel_ready = await self._reserve_rendered_pool_kernel(path)
-        if not self.pool_kernel_ready and not self._kernel_room():
-            raise KernelLimitReached(self.kernel_manager.max_kernels)
-        await super().get(path)
+        # Pool refills wait while lesson pages are being served (kernels.py).
+        activity = getattr(self.kernel_manager, "page_started", None)
+        if activity:
+            activity()
+        try:
+            self.pool_kernel_ready = await self._reserve_rendered_pool_kernel(path)
+            if not self.pool_kernel_ready and not self._kernel_room():
+                raise KernelLimitReached(self.kernel_manager.max_kernels)
+            await super().get(path)
+        finally:
+            if activity:
+                self.kernel_manager.page_finished()
 
     def _kernel_room(self) -> bool:
         has_room = getattr(self.kernel_manager, "has_room", None)

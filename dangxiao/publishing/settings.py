@@ -70,13 +70,15 @@ class ServeSettings:
     cull_interval: int = 60
     cell_timeout: int = 120  # seconds; 0 = wait for ever
     fill_delay: float = 5.0
+    refill_quiet: float = 3.0  # seconds without lesson page requests before a pool refill; 0 = at once
     show_tracebacks: bool = False
     base_url: str = "/"
 
     def validate(self) -> None:
         if not (0 < self.port < 65536):
             raise DangxiaoError(f"--port {self.port}: 端口须在 1–65535 / port must be 1–65535")
-        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout"):
+        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout",
+                     "refill_quiet"):
             if getattr(self, name) < 0:
                 raise DangxiaoError(f"--{name.replace('_', '-')}: 不能为负数 / must not be negative")
         if self.max_kernels and self.max_kernels < self.pool_size:
@@ -162,6 +164,7 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     # can reach a kernel's ports.
     c.KernelManager.transport = "ipc"
     c.CappedKernelManager.max_kernels = settings.kernel_cap
+    c.CappedKernelManager.refill_quiet = float(settings.refill_quiet)
     # Closing a tab does not free its kernel (voila #1458): cull kernels idle and without a connection.
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_timeout
     c.MappingKernelManager.cull_interval = settings.cull_interval

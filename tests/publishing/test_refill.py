@@ -1,0 +1,84 @@
+"""Pool refills never starve a class: a refill kernel waits while a lesson page is being rendered, and
+starts once pages have been quiet for --refill-quiet seconds. With --refill-quiet 0 (stock Voila's
+behaviour) the refill starts while the page is still rendering: the same scenario, the other outcome."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+from dangxiao.publishing.gallery import lesson_url
+from dangxiao.publishing.kernels import is_pool_refill
+
+pytestmark = pytest.mark.slow
+
+
+def test_refill_kernels_are_recognised_by_voilas_preheat_flag():
+    assert is_pool_refill({"env": {"VOILA_PREHEAT": "True"}})
+    assert not is_pool_refill({"env": {"VOILA_PREHEAT": "False"}})
+    assert not is_pool_refill({})
+
+
+def _courses(support, tmp_path):
+    courses = tmp_path / "courses"
+    support.notebook(courses / "fast.ipynb", [("code", "import ipywidgets as w\nw.Label('快')")])
+    support.notebook(courses / "slow.ipynb", [("code", "import time\ntime.sleep(12)\nprint('慢课结束')")])
+    (courses / "catalog.yaml").write_text(
+        "title: 测试\nmodules:\n  - id: r\n    title: 模块\n    lessons:\n"
+        "      - {id: r-fast, title: 快课, notebook: fast.ipynb, minutes: 5}\n"
+        "      - {id: r-slow, title: 慢课, notebook: slow.ipynb, minutes: 5}\n", encoding="utf-8")
+    return courses
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _kernel_starts(log: str) -> int:
+    return len(re.findall(r"Kernel started: ", log))
+
+
+def _scenario(support, courses, quiet: str) -> tuple[int, int, str]:
+    """Take the pool's kernel, then render a 12-second lesson on demand. Returns the kernel starts seen
+    while that page was in flight (beyond its own), the starts after it, and the server log."""
+    server = support.server(courses, ["--pool-size", "1", "--preheat", "r-fast", "--refill-quiet", quiet]).start()
+    try:
+        _wait_for(lambda: "is filled with 1 kernel" in server.log(), 120, "the pool")
+        before = _kernel_starts(server.log())
+        assert support.get(server.url + lesson_url("/", "fast.ipynb"))[0] == 200  # the pool's kernel
+        done = {}
+
+        def slow_page():
+            done["status"], done["body"] = support.get(server.url + lesson_url("/", "slow.ipynb"))
+            done["starts"] = _kernel_starts(server.log())
+
+        reader = threading.Thread(target=slow_page)
+        reader.start()
+        reader.join(timeout=120)
+        assert done.get("status") == 200 and "慢课结束" in done["body"]
+        during = done["starts"] - before - 1  # minus the slow page's own kernel
+        _wait_for(lambda: _kernel_starts(server.log()) >= before + 2, 120, "the refill")  # slow page + refill
+        after = _kernel_starts(server.log()) - done["starts"]
+        return during, after, server.log()
+    finally:
+        server.stop()
+
+
+def test_a_refill_waits_for_the_page_in_flight(support, tmp_path):
+    during, after, log = _scenario(support, _courses(support, tmp_path), "2")
+    assert during == 0, "the refill kernel started while a lesson page was rendering"
+    assert after == 1
+    assert "pool refill waits" in log
+
+
+def test_without_the_wait_the_refill_runs_beside_the_page(support, tmp_path):
+    during, after, log = _scenario(support, _courses(support, tmp_path), "0")
+    assert during == 1 and after == 0
+    assert "pool refill waits" not in log
