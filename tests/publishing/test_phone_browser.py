@@ -184,8 +184,9 @@ def test_every_widget_type_fits_and_answers_by_touch(phone_server, phone):
     before = explorer.inner_text()
     explorer.locator("select").first.tap()
     explorer.locator("select").first.select_option(label="沈阳")
-    page.wait_for_function("el => el.innerText.includes('沈阳')", arg=explorer.element_handle(), timeout=30_000)
-    assert explorer.inner_text() != before
+    panel = explorer.locator(".widget-html").first  # the place's heading and material, not the options
+    page.wait_for_function("el => el.innerText.includes('沈阳市')", arg=panel.element_handle(), timeout=30_000)
+    assert "阳泉市" not in panel.inner_text() and explorer.inner_text() != before
 
     # Charts: inside the screen, at their own aspect ratio.
     for image in page.locator(".jp-OutputArea-output img").all():

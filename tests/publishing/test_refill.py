@@ -82,3 +82,16 @@ def test_without_the_wait_the_refill_runs_beside_the_page(support, tmp_path):
     during, after, log = _scenario(support, _courses(support, tmp_path), "0")
     assert during == 1 and after == 0
     assert "pool refill waits" not in log
+
+
+def test_the_refill_wait_is_configured_from_serve_settings(fixture_project):
+    from dangxiao.catalog import load_catalog
+    from dangxiao.errors import DangxiaoError
+    from dangxiao.publishing import ServeSettings, voila_config
+
+    catalog = load_catalog(fixture_project / "courses")
+    assert voila_config(ServeSettings(courses=catalog.root), catalog).CappedKernelManager.refill_quiet == 3.0
+    off = voila_config(ServeSettings(courses=catalog.root, refill_quiet=0), catalog)
+    assert off.CappedKernelManager.refill_quiet == 0.0
+    with pytest.raises(DangxiaoError, match="--refill-quiet"):
+        ServeSettings(courses=catalog.root, refill_quiet=-1).validate()
