@@ -11,13 +11,20 @@ twenty of those at once in the same seconds in which the trainees' browsers load
 their kernels for the widgets (benchmarks/lesson_pages.py `--burst`). Here a refill kernel (the
 `VOILA_PREHEAT=True` start that `fill_if_needed` makes) waits until no lesson page has been requested
 for `refill_quiet` seconds and none is being rendered, at most `refill_max_wait` seconds, and then
-refills run `refill_concurrency` at a time, each holding its slot until its pre-render is done. The
-first fill, before any lesson page was asked for, is not held back. Relies on Voila 0.5's
-`VoilaKernelManager._pools` (a list of tasks whose result holds the pre-render `task` and `kernel_id`).
+refills run `refill_concurrency` at a time, each holding its slot until its pre-render is done.
+
+The first fill, before any lesson page was asked for, does not wait for quiet, but it too runs
+`fill_concurrency` kernels at a time (default: one per CPU): stock Voila starts a pool of 60 all at
+once, and on 2 busy cores their pre-renders ran past the 120 s cell time limit, so pooled pages ended
+at the time-limit message before the lesson's quiz (benchmarks/lesson_pages.py, pool of 60).
+
+Relies on Voila 0.5's `VoilaKernelManager._pools` (a list of tasks whose result holds the pre-render
+`task` and `kernel_id`).
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -68,7 +75,12 @@ class CappedKernelManager(AsyncMappingKernelManager):
         120.0, help="补充最多推迟的秒数 / longest a refill is deferred, even while pages keep coming"
     ).tag(config=True)
     refill_concurrency = Integer(
-        1, help="同时进行的补充数（启动 + 预渲染）/ refills (kernel start + pre-render) at a time"
+        1, help="上课期间同时进行的补充数（启动 + 预渲染）/ refills (kernel start + pre-render) at a time "
+        "once lesson pages are being served"
+    ).tag(config=True)
+    fill_concurrency = Integer(
+        0, help="预热池同时启动并预渲染的内核数，0 为 CPU 核数 / pool kernels starting and pre-rendering at "
+        "a time, the first fill included; 0 = one per CPU"
     ).tag(config=True)
     refill_render_timeout = Float(
         120.0, help="a refill's slot is released after this many seconds even if its pre-render hangs"
@@ -82,6 +94,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         self._pages_in_flight = 0
         self._last_page: float | None = None  # monotonic time of the last lesson page start or end
         self._refill_slots = asyncio.Semaphore(max(1, self.refill_concurrency))
+        self._fill_slots = asyncio.Semaphore(max(1, self.fill_concurrency or os.cpu_count() or 1))
         self.refills_deferred = 0  # how many refills had to wait (reported by the benchmark's log)
 
     # -- lesson page activity (LessonHandler) -------------------------------------------------------
@@ -121,7 +134,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
                         return result.get("task")
         return None
 
-    async def _release_after_prerender(self, kernel_id: str) -> None:
+    async def _release_after_prerender(self, kernel_id: str, slots: list[asyncio.Semaphore]) -> None:
         try:
             render = None
             for _ in range(100):  # Voila's _initialize puts the entry in the pool right after the start
@@ -134,7 +147,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
         except Exception:  # noqa: BLE001 -- a failed or slow pre-render only frees the slot
             pass
         finally:
-            self._refill_slots.release()
+            for slot in slots:
+                slot.release()
 
     @property
     def live_kernel_count(self) -> int:
@@ -146,15 +160,22 @@ class CappedKernelManager(AsyncMappingKernelManager):
     async def start_kernel(self, *args, kernel_id: str | None = None, **kwargs) -> str:
         if kernel_id is not None and kernel_id in self:
             return await super().start_kernel(*args, kernel_id=kernel_id, **kwargs)
-        if self._last_page is not None and is_pool_refill(kwargs):
-            await self._refill_slots.acquire()
+        if is_pool_refill(kwargs):
+            # Class time (a lesson page was asked for): one refill at a time, after a quiet moment.
+            slots = [self._refill_slots, self._fill_slots] if self._last_page is not None else [self._fill_slots]
+            held = []
             try:
-                await self._wait_for_quiet()
+                for slot in slots:
+                    await slot.acquire()
+                    held.append(slot)
+                if self._last_page is not None:
+                    await self._wait_for_quiet()
                 started = await self._start_capped(*args, kernel_id=kernel_id, **kwargs)
             except BaseException:
-                self._refill_slots.release()
+                for slot in held:
+                    slot.release()
                 raise
-            asyncio.get_running_loop().create_task(self._release_after_prerender(started))
+            asyncio.get_running_loop().create_task(self._release_after_prerender(started, held))
             return started
         return await self._start_capped(*args, kernel_id=kernel_id, **kwargs)
 

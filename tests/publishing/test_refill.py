@@ -95,3 +95,45 @@ def test_the_refill_wait_is_configured_from_serve_settings(fixture_project):
     assert off.CappedKernelManager.refill_quiet == 0.0
     with pytest.raises(DangxiaoError, match="--refill-quiet"):
         ServeSettings(courses=catalog.root, refill_quiet=-1).validate()
+
+
+def test_pool_fills_run_a_few_at_a_time_each_until_its_prerender_is_done():
+    """The gate itself, with the kernel start and Voila's pool stubbed: at most `fill_concurrency`
+    pool kernels start and pre-render at once; a slot frees when that kernel's pre-render ends."""
+    import asyncio
+
+    from dangxiao.publishing.kernels import CappedKernelManager
+
+    async def scenario():
+        manager = CappedKernelManager(fill_concurrency=2)
+        renders: dict[str, asyncio.Future] = {}
+        started: list[str] = []
+
+        async def fake_start(*args, kernel_id=None, **kwargs):
+            name = f"k{len(started)}"
+            started.append(name)
+            renders[name] = asyncio.get_running_loop().create_future()
+            return name
+
+        manager._start_capped = fake_start
+        manager._prerender_of = lambda kernel_id: renders.get(kernel_id)
+        refill = {"env": {"VOILA_PREHEAT": "True"}}
+        fills = [asyncio.ensure_future(manager.start_kernel(**refill)) for _ in range(5)]
+        await asyncio.sleep(0.3)
+        assert len(started) == 2  # two pre-rendering, three waiting
+        renders["k0"].set_result(None)
+        await asyncio.sleep(0.3)
+        assert len(started) == 3
+        for name in list(renders):
+            if not renders[name].done():
+                renders[name].set_result(None)
+        await asyncio.sleep(0.3)
+        for name in list(renders):
+            if not renders[name].done():
+                renders[name].set_result(None)
+        await asyncio.wait_for(asyncio.gather(*fills), 5)
+        assert len(started) == 5
+        # An on-demand start (a trainee's page) never waits for a slot.
+        assert await asyncio.wait_for(manager.start_kernel(env={"VOILA_PREHEAT": "False"}), 1) == "k5"
+
+    asyncio.run(scenario())
