@@ -93,6 +93,7 @@ _COMPRESSIBLE = {"application/javascript", "application/json", "image/svg+xml", 
 _GZIP_MAX_FILE = 8 * 1024 * 1024  # bigger files are sent as they are (none of Voila's is)
 _GZIP_MIN_FILE = 1024
 _gzipped: dict[tuple[str, int, int], bytes] = {}
+_versions: dict[tuple[str, int, int], str] = {}
 
 
 def gzipped_file(path: str) -> bytes:
@@ -146,11 +147,16 @@ class CacheHeaders:
 
     @classmethod
     def get_content_version(cls, abspath: str) -> str:
-        """tornado's ETag source (a hash of the file), without going through get_content above."""
-        hasher = hashlib.sha512()
-        for chunk in tornado.web.StaticFileHandler.get_content(abspath):
-            hasher.update(chunk)
-        return hasher.hexdigest()
+        """tornado's ETag source: a hash of the file, which tornado recomputes on every request (5 MB
+        of SHA-512 per lesson view); here once per (path, size, mtime)."""
+        stat = os.stat(abspath)
+        key = (abspath, stat.st_size, stat.st_mtime_ns)
+        if key not in _versions:
+            hasher = hashlib.sha512()
+            for chunk in tornado.web.StaticFileHandler.get_content(abspath):
+                hasher.update(chunk)
+            _versions[key] = hasher.hexdigest()
+        return _versions[key]
 
 
 class VersionedStaticMixin:
