@@ -2,7 +2,8 @@
 
     python benchmarks/lesson_pages.py chromium --lesson m1-l1 --viewers 3
     python benchmarks/lesson_pages.py protocol --lesson m1-l1 --trainees 60
-    python benchmarks/lesson_pages.py protocol --trainees 20 --pool-size 20 --refill-quiet 0   # refills at once
+    python benchmarks/lesson_pages.py protocol --trainees 20 --pool-size 20 --window 15 \
+        --refill-quiet 0 --fill-concurrency 100                        # refills as stock Voila: all at once
     python benchmarks/lesson_pages.py protocol --trainees 20 --pool-size 20 --rounds 2         # a second class
 
 `chromium`: real viewers, each in its own headless Chromium process, one after the other (first the
@@ -70,7 +71,7 @@ class ServerUnderTest:
 
 
 def start_server(kind: str, lesson_id: str, notebook: str, pool: int, cap: int, refill_quiet: float | None,
-                 logs: Path) -> ServerUnderTest:
+                 logs: Path, fill_concurrency: int | None = None) -> ServerUnderTest:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = logs / f"{kind}.log"
@@ -80,10 +81,14 @@ def start_server(kind: str, lesson_id: str, notebook: str, pool: int, cap: int, 
         return ServerUnderTest("stock voila (no pool)", process, base + "/", base, log)
     command = [sys.executable, "-m", "dangxiao", "serve", "--no-browser", f"--port={port}",
                f"--pool-size={pool}", f"--preheat={lesson_id}", f"--max-kernels={cap}"]
+    name = f"dangxiao serve --pool-size {pool}"
     if refill_quiet is not None:
         command.append(f"--refill-quiet={refill_quiet:g}")
+        name += f" --refill-quiet {refill_quiet:g}"
+    if fill_concurrency is not None:
+        command.append(f"--fill-concurrency={fill_concurrency}")
+        name += f" --fill-concurrency {fill_concurrency}"
     process = start(command, base + "/", log)
-    name = f"dangxiao serve --pool-size {pool}" + (f" --refill-quiet {refill_quiet:g}" if refill_quiet is not None else "")
     return ServerUnderTest(name, process, f"{base}/voila/render/{notebook}", base, log)
 
 
@@ -466,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-size", type=int, default=None, help="dangxiao's pool (default: = trainees)")
     parser.add_argument("--max-kernels", type=int, default=None)
     parser.add_argument("--refill-quiet", type=float, default=None, help="dangxiao's --refill-quiet")
+    parser.add_argument("--fill-concurrency", type=int, default=None,
+                        help="dangxiao's --fill-concurrency (with --refill-quiet 0 and a large value: stock "
+                        "Voila's refill, every kernel at once)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -481,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("stock", "dangxiao"):
         if args.only and args.only != kind:
             continue
-        server = start_server(kind, lesson_id, notebook, pool, cap, args.refill_quiet, logs)
+        server = start_server(kind, lesson_id, notebook, pool, cap, args.refill_quiet, logs, args.fill_concurrency)
         try:
             if kind == "dangxiao":
                 wait_until_pooled(server, max(pool, 1), timeout=120 + 6 * pool)

@@ -53,6 +53,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "page was requested for S seconds (default 3; 0 = refill at once, as stock Voila)",
     )
     parser.add_argument(
+        "--fill-concurrency", type=int, default=0, metavar="N",
+        help="预热池同时启动并预渲染的内核数 / pool kernels starting and pre-rendering at a time "
+        "(default 0 = one per CPU)",
+    )
+    parser.add_argument(
         "--show-tracebacks", action="store_true",
         help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
     )
@@ -77,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         cull_interval=args.cull_interval,
         cell_timeout=args.cell_timeout,
         refill_quiet=args.refill_quiet,
+        fill_concurrency=args.fill_concurrency,
         show_tracebacks=args.show_tracebacks,
     )
     settings.validate()

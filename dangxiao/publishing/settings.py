@@ -71,6 +71,7 @@ class ServeSettings:
     cell_timeout: int = 120  # seconds; 0 = wait for ever
     fill_delay: float = 5.0
     refill_quiet: float = 3.0  # seconds without lesson page requests before a pool refill; 0 = at once
+    fill_concurrency: int = 0  # pool kernels starting and pre-rendering at a time; 0 = one per CPU
     show_tracebacks: bool = False
     base_url: str = "/"
 
@@ -78,7 +79,7 @@ class ServeSettings:
         if not (0 < self.port < 65536):
             raise DangxiaoError(f"--port {self.port}: 端口须在 1–65535 / port must be 1–65535")
         for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout",
-                     "refill_quiet"):
+                     "refill_quiet", "fill_concurrency"):
             if getattr(self, name) < 0:
                 raise DangxiaoError(f"--{name.replace('_', '-')}: 不能为负数 / must not be negative")
         if self.max_kernels and self.max_kernels < self.pool_size:
@@ -165,6 +166,7 @@ def voila_config(settings: ServeSettings, catalog: Catalog) -> Config:
     c.KernelManager.transport = "ipc"
     c.CappedKernelManager.max_kernels = settings.kernel_cap
     c.CappedKernelManager.refill_quiet = float(settings.refill_quiet)
+    c.CappedKernelManager.fill_concurrency = settings.fill_concurrency
     # Closing a tab does not free its kernel (voila #1458): cull kernels idle and without a connection.
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_timeout
     c.MappingKernelManager.cull_interval = settings.cull_interval
