@@ -136,4 +136,8 @@ def test_pool_fills_run_a_few_at_a_time_each_until_its_prerender_is_done():
         # An on-demand start (a trainee's page) never waits for a slot.
         assert await asyncio.wait_for(manager.start_kernel(env={"VOILA_PREHEAT": "False"}), 1) == "k5"
 
-    asyncio.run(scenario())
+    # In a thread of its own: Playwright's sync API may hold an event loop in this one (whole-suite runs).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
