@@ -7,6 +7,9 @@ and "yes" fetches from the internet) and no update check.
 JupyterLab 4.6 asks about news whenever the `fetchNews` setting is "none" (its default), whatever the
 server's `news_url`; so the default is overridden to "false" by `grading/lab_settings/overrides.json`,
 made the application settings folder (`LabApp.app_settings_dir`, empty in a pip-installed lab).
+The same file makes simplified Chinese the default language (`@jupyterlab/translation-extension:plugin`
+`locale: zh_CN`, from the `jupyterlab-language-pack-zh-CN` dependency); the hub's user servers use it
+too (`deploy/jupyterhub/jupyter/jupyter_server_config.py`).
 """
 from __future__ import annotations
 

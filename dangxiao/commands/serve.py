@@ -67,6 +67,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="学时认定规则（格式见 dangxiao.credit_rule）/ the 学时 crediting rule shown in 我的学习",
     )
     parser.add_argument(
+        "--refill-quiet", type=float, default=3.0, metavar="S",
+        help="学员打开课程时推迟补充预热池，直到 S 秒内无人再打开 / pool refills wait until no lesson "
+        "page was requested for S seconds (default 3; 0 = refill at once, as stock Voila)",
+    )
+    parser.add_argument(
+        "--fill-concurrency", type=int, default=0, metavar="N",
+        help="预热池同时启动并预渲染的内核数 / pool kernels starting and pre-rendering at a time "
+        "(default 0 = one per CPU)",
+    )
+    parser.add_argument(
         "--show-tracebacks", action="store_true",
         help="在页面上显示错误详情（仅供调试）/ show tracebacks in pages (debugging only)",
     )
@@ -90,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         cell_timeout=args.cell_timeout,
+        refill_quiet=args.refill_quiet,
+        fill_concurrency=args.fill_concurrency,
         show_tracebacks=args.show_tracebacks,
         db=args.db,
         credit_rule=args.credit_rule,

@@ -1,9 +1,9 @@
 """`DangxiaoVoila`: Voila serving `courses/` with the gallery, catalog-only lessons and no tree/contents."""
 from __future__ import annotations
 
+from jupyter_server.base.handlers import FileFindHandler
 from jupyter_server.utils import url_path_join
 from voila.app import Voila
-
 from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
 
 from dangxiao.publishing.exam_handlers import SWEEP_SECONDS, exam_handlers
@@ -11,11 +11,15 @@ from dangxiao.publishing.records_handlers import MeAPIHandler, records_handlers
 from dangxiao.publishing.handlers import (
     FileHandler,
     GalleryHandler,
+    LabExtensionHandler,
     LessonHandler,
     NotFoundHandler,
     StaticHandler,
     TemplateStaticHandler,
+    VersionedStaticHandler,
 )
+from dangxiao.publishing.page_config import COURSES_SETTING
+from dangxiao.publishing.static_cache import STATIC_TAG_SETTING, static_tag, versioned_static_pattern
 
 __all__ = ["DangxiaoVoila"]
 
@@ -36,13 +40,19 @@ class DangxiaoVoila(Voila):
         settings = super().init_settings()
         settings["default_handler_class"] = NotFoundHandler
         settings["dangxiao_records"] = self.records
-        settings["dangxiao_courses"] = self.root_dir
         settings["dangxiao_credit_rule"] = self.credit_rule
         settings["dangxiao_exams"] = self.exams
+        # Set here, not in tornado_settings: tornado reads it in Application.__init__ to install the
+        # GZipContentEncoding transform, and Voila applies tornado_settings only after that.
+        settings["compress_response"] = True
+        settings[STATIC_TAG_SETTING] = static_tag(self.static_paths)
+        settings[COURSES_SETTING] = self.root_dir
         return settings
 
     def init_handlers(self):
-        handlers = []
+        # First: Voila's /voila/static/(.*) would match the versioned prefix too.
+        handlers = [(versioned_static_pattern(self.server_url), VersionedStaticHandler,
+                     {"paths": self.static_paths, "default_filename": None})]
         for handler in super().init_handlers():
             pattern = handler[0]
             if pattern == self.server_url or any(
@@ -84,6 +94,8 @@ class DangxiaoVoila(Voila):
             return (pattern, FileHandler, kwargs)
         if cls is MultiStaticFileHandler:
             return (pattern, StaticHandler, kwargs)
+        if cls is FileFindHandler and pattern.endswith("/voila/labextensions/(.*)"):
+            return (pattern, LabExtensionHandler, kwargs)
         if cls is TemplateStaticFileHandler:
             return (pattern, TemplateStaticHandler, {**kwargs, "templates": self._template_names()})
         return handler

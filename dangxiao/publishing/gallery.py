@@ -1,12 +1,12 @@
 """The gallery's view of the catalog: what the landing page lists, in teaching order."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 from dangxiao.catalog import Catalog
 
-__all__ = ["GalleryLesson", "GalleryModule", "gallery_modules", "lesson_url"]
+__all__ = ["GalleryLesson", "GalleryModule", "LessonPlace", "gallery_modules", "lesson_neighbours", "lesson_url"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,49 @@ def gallery_modules(catalog: Catalog, base_url: str = "/") -> list[GalleryModule
         )
         for module in catalog.modules
     ]
+
+
+@dataclass(frozen=True)
+class LessonPlace:
+    """Where a lesson sits in the catalog: what its page's breadcrumb and previous / next links show."""
+
+    lesson_id: str
+    title: str
+    module_id: str
+    module_title: str
+    position: int  # 1-based, within the module
+    module_size: int
+    gallery_url: str
+    module_url: str  # the module's section of the gallery
+    previous: GalleryLesson | None
+    next: GalleryLesson | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def lesson_neighbours(catalog: Catalog, notebook: str, base_url: str = "/") -> LessonPlace | None:
+    """The lesson of `notebook` with its module and the previous / next lesson in catalog order (across
+    modules; lessons whose notebook is missing are skipped). None if the catalog does not list it."""
+    modules = gallery_modules(catalog, base_url)
+    ordered = [(module, lesson) for module in modules for lesson in module.lessons]
+    target = lesson_url(base_url, notebook)
+    index = next((i for i, (_, lesson) in enumerate(ordered) if lesson.url == target), None)
+    if index is None:
+        return None
+    module, lesson = ordered[index]
+    before = [entry for _, entry in ordered[:index] if entry.available]
+    after = [entry for _, entry in ordered[index + 1:] if entry.available]
+    gallery = base_url if base_url.endswith("/") else base_url + "/"
+    return LessonPlace(
+        lesson_id=lesson.id,
+        title=lesson.title,
+        module_id=module.id,
+        module_title=module.title,
+        position=module.lessons.index(lesson) + 1,
+        module_size=len(module.lessons),
+        gallery_url=gallery,
+        module_url=f"{gallery}#module-{module.id}",
+        previous=before[-1] if before else None,
+        next=after[0] if after else None,
+    )

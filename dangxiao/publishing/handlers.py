@@ -5,6 +5,7 @@ import asyncio
 from pathlib import Path
 
 import tornado.web
+from jupyter_server.base.handlers import FileFindHandler
 from tornado.httputil import responses
 from voila.handler import BaseVoilaHandler
 from voila.static_file_handler import AllowListFileHandler, MultiStaticFileHandler, TemplateStaticFileHandler
@@ -16,14 +17,17 @@ from dangxiao.publishing.gallery import gallery_modules
 from dangxiao.publishing.kernels import KernelLimitReached
 from dangxiao.publishing.ownership import KernelAssignment, page_owner
 from dangxiao.publishing.records_handlers import record_lesson_open
+from dangxiao.publishing.static_cache import CacheHeaders, VersionedStaticMixin
 
 __all__ = [
     "GalleryHandler",
     "LessonHandler",
     "NotFoundHandler",
     "FileHandler",
+    "LabExtensionHandler",
     "StaticHandler",
     "TemplateStaticHandler",
+    "VersionedStaticHandler",
 ]
 
 
@@ -91,14 +95,26 @@ class LessonHandler(TornadoVoilaHandler):
         # shut its kernel down when the tab closes; stock Voila never sets it, so the beacon is refused
         # with 403 and kernels of closed tabs live until culled (voila #1458).
         self.xsrf_token  # noqa: B018 -- the property sets the cookie
-        pool_kernel = await self._reserve_rendered_pool_kernel(path)
-        self.pool_kernel_ready = pool_kernel is not None
-        if not self.pool_kernel_ready and not self._kernel_room():
-            raise KernelLimitReached(self.kernel_manager.max_kernels)
+        # Pool refills wait while lesson pages are being served (kernels.py).
+        activity = getattr(self.kernel_manager, "page_started", None)
+        if activity:
+            activity()
+        try:
+            pool_kernel = await self._reserve_rendered_pool_kernel(path)
+            self.pool_kernel_ready = pool_kernel is not None
+            if not self.pool_kernel_ready and not self._kernel_room():
+                raise KernelLimitReached(self.kernel_manager.max_kernels)
+            await self._render_for_trainee(path, catalog, pool_kernel)
+        finally:
+            if activity:
+                self.kernel_manager.page_finished()
+
+    async def _render_for_trainee(self, path: str, catalog, pool_kernel: str | None) -> None:
+        """Voila's render; with a learning record the page's kernel is this trainee's (see
+        dangxiao.publishing.ownership) and the opening is recorded."""
         if self.settings.get("dangxiao_records") is None:
             await super().get(path)
             return
-        # With a learning record, the page's kernel is this trainee's (see dangxiao.publishing.ownership).
         lesson = next(lesson for lesson in catalog.lessons if lesson.notebook == path)
         assignment = KernelAssignment(self.current_user.username, lesson.id)
         if pool_kernel is not None:
@@ -190,15 +206,25 @@ class NotFoundHandler(ChineseErrorPages, tornado.web.RequestHandler):
         raise tornado.web.HTTPError(404)
 
 
-class FileHandler(ChineseErrorPages, AllowListFileHandler):
+class FileHandler(ChineseErrorPages, CacheHeaders, AllowListFileHandler):
     """/voila/files: Voila's allowlisted files of courses/, with Chinese error pages."""
 
 
-class StaticHandler(ChineseErrorPages, MultiStaticFileHandler):
+class StaticHandler(ChineseErrorPages, CacheHeaders, MultiStaticFileHandler):
     """/voila/static: Voila's front-end assets, with Chinese error pages."""
 
 
-class TemplateStaticHandler(ChineseErrorPages, TemplateStaticFileHandler):
+class VersionedStaticHandler(VersionedStaticMixin, StaticHandler):
+    """/voila/static/_v/<tag>/…: the same assets under the current version tag, cached for good
+    (static_cache.py: the page config points Voila's front end here)."""
+
+
+class LabExtensionHandler(CacheHeaders, FileFindHandler):
+    """/voila/labextensions: stock Voila says `no-cache` for all of them; their URLs are hashed
+    (`remoteEntry.<hash>.js`, chunks with `?v=<hash>`), so those are immutable here."""
+
+
+class TemplateStaticHandler(ChineseErrorPages, CacheHeaders, TemplateStaticFileHandler):
     """/voila/templates/<template>/static/…: only the templates in use; anything else is a 404
     (the stock handler answers a malformed path with a 500 from an assert)."""
 

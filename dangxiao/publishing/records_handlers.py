@@ -31,6 +31,7 @@ from dangxiao.events import KERNEL_ID_HEADER, MAX_BODY_BYTES, SIGNATURE_HEADER, 
 from dangxiao.publishing import record_views as views
 from dangxiao.publishing.identity import SESSION_COOKIE, in_thread, records_of
 from dangxiao.publishing.ownership import KernelAssignment
+from dangxiao.publishing.page_config import COURSES_SETTING
 
 __all__ = ["records_handlers", "record_lesson_open", "MeAPIHandler", "KernelRequestMixin", "RefusingMixin"]
 
@@ -40,7 +41,7 @@ SIGNATURE_MAX_AGE = 300.0  # a kernel's signed request older than this is a repl
 
 def _catalog(handler) -> Catalog:
     try:
-        return load_catalog(handler.settings["dangxiao_courses"])
+        return load_catalog(handler.settings[COURSES_SETTING])
     except DangxiaoError as error:
         raise tornado.web.HTTPError(500, "catalog unusable: %s", error) from None
 

@@ -10,6 +10,7 @@ from traitlets.config import Config
 
 from dangxiao.catalog import Catalog
 from dangxiao.errors import DangxiaoError
+from dangxiao.publishing.page_config import lesson_page_config
 
 __all__ = [
     "ServeSettings",
@@ -28,12 +29,21 @@ TEMPLATE_DATA_DIR = Path(__file__).resolve().parent / "templates"
 # Measured RSS of one lesson kernel (pandas + matplotlib + ipywidgets), rounded up: see docs/operations.md.
 KERNEL_MEMORY_MB = 150
 
+# The only lab extensions a lesson page loads: the widget manager and Voila's glue for ipywidgets 8.
+# Voila uses the allowlist when both lists are set; the denylist stays as documentation and for a
+# configuration that drops the allowlist. Left out: jupyterlab_pygments (3 requests, 14 KB; lessons
+# show no source code) and anything installed later for JupyterLab.
+EXTENSION_ALLOWLIST = [
+    "@jupyter-widgets/jupyterlab-manager",
+    "@voila-dashboards/widgets-manager8",
+]
 # Lab extensions that fail or warn inside Voila's lab-4.2 frontend and are useless to a trainee.
 EXTENSION_DENYLIST = [
     "@jupyter/nbgrader",
     "@jupyter-notebook/lab-extension",
     "@voila-dashboards/jupyterlab-preview",
     "@jupyter/collaboration-extension",
+    "jupyterlab_pygments",
 ]
 
 # /voila/files serves only images next to the lessons: never notebooks, Python, data or hidden files.
@@ -60,6 +70,8 @@ class ServeSettings:
     cull_interval: int = 60
     cell_timeout: int = 120  # seconds; 0 = wait for ever
     fill_delay: float = 5.0
+    refill_quiet: float = 3.0  # seconds without lesson page requests before a pool refill; 0 = at once
+    fill_concurrency: int = 0  # pool kernels starting and pre-rendering at a time; 0 = one per CPU
     show_tracebacks: bool = False
     base_url: str = "/"
     db: str | None = None  # record store URL; None = $DANGXIAO_DB or data/records.sqlite
@@ -77,7 +89,8 @@ class ServeSettings:
     def validate(self) -> None:
         if not (0 < self.port < 65536):
             raise DangxiaoError(f"--port {self.port}: 端口须在 1–65535 / port must be 1–65535")
-        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout"):
+        for name in ("pool_size", "max_kernels", "cull_idle_timeout", "cull_interval", "cell_timeout",
+                     "refill_quiet", "fill_concurrency"):
             if getattr(self, name) < 0:
                 raise DangxiaoError(f"--{name.replace('_', '-')}: 不能为负数 / must not be negative")
         if self.max_kernels and self.max_kernels < self.pool_size:
@@ -133,7 +146,11 @@ def voila_config(settings: ServeSettings, catalog: Catalog, cookie_secret: bytes
     vc.allow_theme_override = "NO"
     vc.strip_sources = True
     vc.show_tracebacks = settings.show_tracebacks
+    vc.extension_allowlist = list(EXTENSION_ALLOWLIST)
     vc.extension_denylist = list(EXTENSION_DENYLIST)
+    # Voila's chunks from a versioned, immutable URL (static_cache.py); the lesson's place in the
+    # catalog for its breadcrumb and previous / next links (page_config.py).
+    vc.page_config_hook = lesson_page_config
     vc.file_allowlist = list(FILE_ALLOWLIST)
     vc.file_denylist = list(FILE_DENYLIST)
     vc.multi_kernel_manager_class = "dangxiao.publishing.kernels.CappedKernelManager"
@@ -160,6 +177,8 @@ def voila_config(settings: ServeSettings, catalog: Catalog, cookie_secret: bytes
     # can reach a kernel's ports.
     c.KernelManager.transport = "ipc"
     c.CappedKernelManager.max_kernels = settings.kernel_cap
+    c.CappedKernelManager.refill_quiet = float(settings.refill_quiet)
+    c.CappedKernelManager.fill_concurrency = settings.fill_concurrency
     # Closing a tab does not free its kernel (voila #1458): cull kernels idle and without a connection.
     c.MappingKernelManager.cull_idle_timeout = settings.cull_idle_timeout
     c.MappingKernelManager.cull_interval = settings.cull_interval

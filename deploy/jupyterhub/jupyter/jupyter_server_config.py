@@ -5,6 +5,7 @@ server this is: "user" (trainee), "instructor", or "formgrader" (a course's grad
 """
 import os
 
+from dangxiao.commands.lab import lab_settings_dir
 from dangxiao.publishing.settings import lesson_executor_config
 
 c = get_config()  # noqa: F821
@@ -46,3 +47,8 @@ c.VoilaConfiguration.extension_denylist = [
 # to MathJax on cdnjs.cloudflare.com (its frontend keeps the CDN default unless BOTH are null).
 # Standalone Voila (`dangxiao serve`) sets both to None: do the same (lessons typeset no LaTeX).
 c.ServerApp.tornado_settings = {"mathjax_url": None, "mathjax_config": None}
+
+# JupyterLab's defaults as under `dangxiao lab` (grading/lab_settings/overrides.json): the simplified
+# Chinese interface (jupyterlab-language-pack-zh-CN, installed with dangxiao; a user can still pick
+# English in 设置 → 语言), no news prompt, no update check.
+c.LabApp.app_settings_dir = str(lab_settings_dir())
