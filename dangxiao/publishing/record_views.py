@@ -27,6 +27,7 @@ __all__ = [
     "accept_page_batch",
     "accept_kernel_batch",
     "my_study",
+    "module_progress",
     "class_progress",
     "notes_of",
     "notes_docx",
@@ -155,6 +156,17 @@ def my_study(store: RecordStore, catalog: Catalog, rule: CreditRule, account_id:
         "wrong": _wrong(store, catalog, account_id, lessons_url), "notes": notes_of(store, catalog, account_id),
         "lesson_urls": {lesson.id: lesson_url(lessons_url, lesson.notebook) for lesson in catalog.lessons},
     }
+
+
+def module_progress(store: RecordStore, catalog: Catalog, rule: CreditRule, account_id: str, module_id: str) -> dict | None:
+    """How far the trainee is in one module: lessons completed by the crediting rule, of how many."""
+    table = study_table(store, catalog, rule, account_id)
+    lessons = {lesson.id for module in catalog.modules if module.id == module_id for lesson in module.lessons}
+    if not lessons:
+        return None
+    rows = table[table["lesson_id"].isin(lessons)]
+    return {"module": module_id, "done": int(rows["已完成"].sum()), "count": len(lessons),
+            "minutes": round(float(rows["学习时长（分钟）"].sum()), 1)}
 
 
 def class_progress(store: RecordStore, catalog: Catalog, rule: CreditRule, class_name: str | None) -> dict:

@@ -163,7 +163,7 @@ def me_links(base_url: str, staff: bool, gallery: str | None = None, me: str | N
 
 class MeAPIHandler(APIHandler):
     @tornado.web.authenticated
-    def get(self):
+    async def get(self):
         user = self.current_user
         recording = self.settings.get("dangxiao_records") is not None
         self.set_header("Cache-Control", "no-store")
@@ -171,8 +171,13 @@ class MeAPIHandler(APIHandler):
             self.finish({"recording": False, "user": None})
             return
         role = getattr(user, "role", "trainee")
-        self.finish({"recording": True, "user": {"id": user.username, "name": user.name, "role": role},
-                     "links": me_links(self.base_url, role != "trainee")})
+        reply = {"recording": True, "user": {"id": user.username, "name": user.name, "role": role},
+                 "links": me_links(self.base_url, role != "trainee")}
+        module = self.get_argument("module", None)
+        if module:  # a lesson page's breadcrumb shows the trainee's progress in its module
+            reply["module_progress"] = await in_thread(views.module_progress, records_of(self), _catalog(self),
+                                                       _rule(self), user.username, module)
+        self.finish(reply)
 
 
 class RecordsPage(BaseVoilaHandler):

@@ -354,6 +354,26 @@ class RecordStore:
                 query = query.where(LessonProgress.account_id == account_id)
             return list(db.scalars(query))
 
+    def progress_rows(self, account_id: str | None = None) -> list[tuple]:
+        """(account, lesson, opens, active seconds, completed at, first opened, last seen) as plain rows:
+        the study table of a whole centre reads these (building ORM objects cost 75 % of its time)."""
+        columns = (LessonProgress.account_id, LessonProgress.lesson_id, LessonProgress.opens,
+                   LessonProgress.active_seconds, LessonProgress.completed_at, LessonProgress.first_opened_at,
+                   LessonProgress.last_seen_at)
+        query = select(*columns)
+        if account_id is not None:
+            query = query.where(LessonProgress.account_id == account_id)
+        with self.session() as db:
+            return [tuple(row) for row in db.execute(query)]
+
+    def attempted_lessons(self, account_id: str | None = None) -> list[tuple[str, str]]:
+        """(account, lesson) pairs with at least one answer to a lesson question."""
+        query = select(QuizAttempt.account_id, QuizAttempt.lesson_id).distinct()
+        if account_id is not None:
+            query = query.where(QuizAttempt.account_id == account_id)
+        with self.session() as db:
+            return [tuple(row) for row in db.execute(query)]
+
     def responses(self, account_id: str, lesson_id: str | None = None) -> list[Response]:
         with self.session() as db:
             query = select(Response).where(Response.account_id == account_id).order_by(Response.lesson_id, Response.key)

@@ -127,6 +127,9 @@ def test_trainee_record_survives_reload_and_restart_and_stays_private(site, brow
     _open_lesson(page, server.url)
     page.wait_for_function(f"() => document.querySelector('.dangxiao-reflection textarea').value === {json.dumps(NOTE)}",
                            timeout=30_000)
+    # the breadcrumb shows the trainee's progress in the module: this lesson is now completed
+    page.wait_for_selector("#dx-module-progress:not([hidden])")
+    assert page.text_content("#dx-module-progress") == "本模块已完成 1 / 1 课"
 
     server.stop()
     server.start()

@@ -168,11 +168,20 @@
 
   // The XSRF header on a GET too: a JupyterHub user server (>= 4.1) accepts its cookie on a script's
   // request only with it.
-  fetch(base + "dangxiao/api/me", { credentials: "same-origin", headers: { "X-XSRFToken": xsrf() } })
+  function showProgress(progress) {
+    var node = document.getElementById("dx-module-progress");
+    if (!node || !progress) { return; }
+    node.textContent = "本模块已完成 " + progress.done + " / " + progress.count + " 课";
+    node.hidden = false;
+  }
+
+  var place = config.dangxiaoLesson || {};
+  fetch(base + "dangxiao/api/me" + (place.module_id ? "?module=" + encodeURIComponent(place.module_id) : ""), { credentials: "same-origin", headers: { "X-XSRFToken": xsrf() } })
     .then(function (response) { return response.ok ? response.json() : null; })
     .then(function (me) {
       if (!me) { return; }
       showBar(me);
+      showProgress(me.module_progress);
       if (me.recording && me.user && lesson.indexOf("/voila/render/") >= 0) {
         window.dangxiaoRecorder = new Recorder(me.user.id);
         window.dangxiaoRecorder.start();
