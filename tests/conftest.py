@@ -207,6 +207,16 @@ def postgres_url(postgres_server) -> str:
     return postgres_server.create_database("dangxiao_session")
 
 
+@pytest.fixture
+def postgres_database(postgres_server) -> str:
+    """A new, empty PostgreSQL database for one test (the session's `postgres_url` is shared: a roster
+    imported there by one test would keep its passwords for the next)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> str:
     """An empty database of its own for one test: an SQLite file, or a new PostgreSQL database."""

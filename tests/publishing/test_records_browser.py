@@ -48,7 +48,7 @@ def _cli(*args: str, env=None) -> str:
 def records_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'records.sqlite'}"
-    return request.getfixturevalue("postgres_url")
+    return request.getfixturevalue("postgres_database")
 
 
 @pytest.fixture

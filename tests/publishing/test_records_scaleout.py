@@ -52,7 +52,7 @@ class Browserless:
         return json.loads(text)
 
 
-def test_two_servers_one_postgres_one_record(postgres_url, tmp_path, support):
+def test_two_servers_one_postgres_one_record(postgres_database, tmp_path, support):
     from dangxiao.records import open_store
     from dangxiao.records.roster import RosterRow
 
@@ -61,10 +61,10 @@ def test_two_servers_one_postgres_one_record(postgres_url, tmp_path, support):
     (courses / "catalog.yaml").write_text(
         "title: 目录\nmodules:\n  - id: r1\n    title: 模块一\n    lessons:\n"
         "      - {id: r1-rec, title: 记录测试课, notebook: rec_lesson.ipynb, minutes: 2}\n", encoding="utf-8")
-    store = open_store(postgres_url)
+    store = open_store(postgres_database)
     store.import_roster([RosterRow("t001", "测试学员甲", "一班", password="trainee-pass-1")])
-    first = support.server(courses, ["--db", postgres_url, "--pool-size", "0"]).start()
-    second = support.server(courses, ["--db", postgres_url, "--pool-size", "0"]).start()
+    first = support.server(courses, ["--db", postgres_database, "--pool-size", "0"]).start()
+    second = support.server(courses, ["--db", postgres_database, "--pool-size", "0"]).start()
     try:
         trainee = Browserless()
         trainee.sign_in(first.url, "t001", "trainee-pass-1")
