@@ -1,7 +1,9 @@
 """`dangxiao release ASSIGNMENT`: generate the trainees' version and release it to the exchange.
 
 nbgrader does the work (`generate_assignment`: solutions and hidden tests removed, cells locked,
-the gradebook updated; then `release_assignment` copies it into the exchange). Afterwards the
+the gradebook updated; then `release_assignment` copies it into the exchange). A test paper
+(`dangxiao exam build`) is taken on the site, not fetched: it is generated but never put in the
+exchange, where a trainee would find a blank paper to open in JupyterLab. Afterwards the
 released files are scanned once more for solution or hidden-test markers, so a cell with wrong
 metadata cannot leak an answer key unnoticed.
 """
@@ -56,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"已生成 / generated: {title}（{assignment}）→ {released}")
     print(f"  笔记本 / notebooks: {'、'.join(notebooks)}；{_points(api, assignment)}")
 
-    if not args.no_exchange:
+    from dangxiao.assessments.nbgrader_route import is_built_paper
+
+    if is_built_paper(course / "source" / assignment / f"{assignment}.ipynb"):
+        print(f"  这是测验试卷：学员在课程网站 /exam/{assignment} 作答，不发到交换目录 / "
+              "a test paper, taken on the site: not released to the exchange")
+    elif not args.no_exchange:
         check_result(api.release_assignment(assignment),
                      f"{course}: 发布到交换目录失败 / release_assignment failed (已发布过请加 --force)")
         print(f"已发布到交换目录 / released to the exchange: {api.exchange_root}/{api.course_id}/outbound/{assignment}")

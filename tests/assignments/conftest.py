@@ -1,6 +1,7 @@
 """A copy of the course in a tmp folder, released, with trainees' submissions built from the release."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -25,6 +26,15 @@ A01_KEY = {
     "a01-q4": "战斗堡垒",
     "a01-q5": "一居（村）一律师",
 }
+# Wrong choices for a01's items, one per item.
+A01_WRONG = {
+    "a01-q1": "坚持法治思维",
+    "a01-q2": ["坚持法治思维"],  # one option of three: no credit
+    "a01-q3": False,
+    "a01-q4": "前线指挥所",
+    "a01-q5": "一街道一法庭",
+}
+SUBMITTED_AT = dt.datetime(2026, 12, 20, 9, 38, tzinfo=dt.timezone.utc)  # when the exam server took a01 in
 
 
 def copy_course(target: Path) -> Path:
@@ -134,17 +144,17 @@ def build_submissions(course: Path) -> dict[tuple[str, str], float | None]:
     (None: the file cannot be graded)."""
     expected: dict[tuple[str, str], float | None] = {}
 
-    # a01: answers live in answers.json (the widgets' AnswerStore), the notebook stays as released.
-    write_submission(course, "ref", "a01", store=A01_KEY)
+    # a01 is a test taken on the site: the exam server writes each trainee's paper and answers as the
+    # submission (dangxiao.assessments.nbgrader_route.write_submission); here the same call writes them.
+    write_paper_submission(course, "ref", A01_KEY)
     expected["a01", "ref"] = 10
-    write_submission(course, "blank", "a01")  # no answers.json at all
+    write_paper_submission(course, "blank", {})
     expected["a01", "blank"] = 0
-    partly = dict(A01_KEY, **{"a01-q2": ["坚持法治思维"], "a01-q4": "前线指挥所"})
-    write_submission(course, "partly", "a01", store=partly)
+    write_paper_submission(course, "partly", dict(A01_KEY, **{q: A01_WRONG[q] for q in ("a01-q2", "a01-q4")}))
     expected["a01", "partly"] = 6
     # q2 answered wrong, and its locked test cell edited to `pass`: nbgrader restores the test.
-    write_submission(course, "tampered", "a01", store=dict(A01_KEY, **{"a01-q2": ["坚持改革创新"]}),
-                     tamper={"q2": "pass"})
+    folder = write_paper_submission(course, "tampered", dict(A01_KEY, **{"a01-q2": A01_WRONG["a01-q2"]}))
+    _edit_cells(folder, {position_of(course, "tampered", "a01-q2"): "pass"})
     expected["a01", "tampered"] = 8
 
     ref02 = reference_answers(course, "a02")
@@ -166,9 +176,60 @@ def build_submissions(course: Path) -> dict[tuple[str, str], float | None]:
     ref04 = reference_answers(course, "a04")
     write_submission(course, "ref", "a04", answers=ref04)
     expected["a04", "ref"] = 6
+    # a04's no-code route: the notebook as released, the answers in the quiz widgets' answers.json
+    write_submission(course, "nocode", "a04", store=a04_widget_answers())
+    expected["a04", "nocode"] = 6
     write_submission(course, "truncated", "a04", answers=ref04, truncate=True)
     expected["a04", "truncated"] = None
     return expected
+
+
+def a01_paper(course: Path, student: str):
+    """The trainee's a01 paper as the exam server draws it (the shipped blueprint and bank)."""
+    from dangxiao.assessments import assessment_bank, draw_paper, load_blueprint
+    from dangxiao.questions import load_bank
+
+    bank = load_bank()
+    blueprint = load_blueprint("a01", bank=bank)
+    full = assessment_bank(blueprint, bank)
+    return draw_paper(blueprint, full, student), full
+
+
+def write_paper_submission(course: Path, student: str, answers: dict) -> Path:
+    from dangxiao.assessments.nbgrader_route import write_submission as write_paper
+
+    paper, full = a01_paper(course, student)
+    return write_paper(course, student, paper, answers, SUBMITTED_AT, bank=full)
+
+
+def position_of(course: Path, student: str, item_id: str) -> str:
+    """The grade id of the test cell that grades `item_id` on this trainee's paper."""
+    from dangxiao.assessments.nbgrader_route import position_grade_id
+
+    paper, _ = a01_paper(course, student)
+    return position_grade_id(next(i.position for i in paper.items if i.item_id == item_id))
+
+
+def _edit_cells(folder: Path, sources: dict[str, str]) -> None:
+    (path,) = folder.glob("*.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if grade_id(cell) in sources:
+            cell.source = sources[grade_id(cell)]
+    nbformat.write(notebook, path)
+
+
+def a04_widget_answers() -> dict:
+    """a04's right answers as its quiz widgets store them, computed from the data set."""
+    from dangxiao import data
+
+    calls = data.hotline()
+    counts = calls["category"].value_counts()
+    means = calls.groupby("district")["satisfaction"].mean()
+    closed = calls[calls["closed_at"].notna()]
+    hours = (closed["closed_at"] - closed["received_at"]).dt.total_seconds() / 3600
+    return {"a04-q1-top": counts.idxmax(), "a04-q1-count": int(counts.max()), "a04-q2-lowest": means.idxmin(),
+            "a04-q2-value": round(float(means.min()), 2), "a04-q3-median": round(float(hours.median()), 1)}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -189,9 +250,10 @@ def graded_course(tmp_path_factory):
     """(course, expected scores, submitted files before grading, summary rows by (assignment, student))."""
     course = copy_course(tmp_path_factory.mktemp("course") / "course")
     release_all(course)
-    # A teacher tried a01 after releasing it and left a full-marks answers.json in source/: autograde
-    # must keep each trainee's own answers (Autograde.exclude_overwriting), or blank would score 10.
-    (course / "source" / "a01" / "answers.json").write_text(json.dumps(A01_KEY, ensure_ascii=False), encoding="utf-8")
+    # A teacher tried a04's no-code route after releasing it and left wrong answers in source/: autograde
+    # must keep each trainee's own answers.json (Autograde.exclude_overwriting), or nocode would score 0.
+    wrong = {key: "（老师试做）" for key in a04_widget_answers()}
+    (course / "source" / "a04" / "answers.json").write_text(json.dumps(wrong, ensure_ascii=False), encoding="utf-8")
     expected = build_submissions(course)
     before = snapshot(course / "submitted")
     summary = {}

@@ -1,9 +1,9 @@
 """Smoke test of deploy/jupyterhub: a real JupyterHub, real system accounts, nbgrader's real exchange.
 
 One course flow, every step through the hub (login, tokens, servers, the course's formgrader service):
-the instructor releases a01 (`dangxiao release` in the course's formgrader service), two trainees
-fetch it through their own server's nbgrader assignment-list API, answer in a kernel (the widgets'
-AnswerStore) and submit; the instructor collects (formgrader API) and autogrades
+the instructor releases a02 (`dangxiao release` in the course's formgrader service), two trainees
+fetch it through their own server's nbgrader assignment-list API, write their code into the fetched
+notebook (the contents API, as JupyterLab saves it) and submit; the instructor collects (formgrader API) and autogrades
 (`dangxiao autograde` in the service). Then: the gradebook holds both graded submissions; one trainee
 cannot see the other's submission; each course's formgrader is closed to everyone but its graders;
 lessons render with Voila at /user/<name>/voila/; the home page shows the Chinese course titles.
@@ -22,21 +22,13 @@ import pytest
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow, pytest.mark.timeout(900)]
 
-ASSIGNMENT = "a01"
-NOTEBOOK = "a01_sange_jianchi.ipynb"
-# A01's key, as the source's hidden tests hold it; trainee B gets two of five right.
-KEY = {
-    "a01-q1": "坚持规模扩张",
-    "a01-q2": ["坚持党的全面领导", "坚持法治思维", "坚持改革创新"],
-    "a01-q3": True,
-    "a01-q4": "战斗堡垒",
-    "a01-q5": "一居（村）一律师",
-}
-ANSWERS = {
-    "trainee_a": KEY,
-    "trainee_b": dict(KEY, **{"a01-q2": ["坚持法治思维"], "a01-q4": "前线指挥所", "a01-q5": "一街道一法庭"}),
-}
-EXPECTED_SCORE = {"trainee_a": 10.0, "trainee_b": 4.0}
+ASSIGNMENT = "a02"  # a code assignment: a01 is a test taken on the site (assessments/a01.yaml)
+NOTEBOOK = "a02_wuhan_shuzi.ipynb"
+SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / NOTEBOOK
+# Trainee A writes the instructor's solution into every answer cell; trainee B leaves q4 (2 points) as
+# released, so its test fails and q1–q3 still count.
+LEFT_AS_RELEASED = {"trainee_a": set(), "trainee_b": {"q4_answer"}}
+EXPECTED_SCORE = {"trainee_a": 8.0, "trainee_b": 6.0}
 REPO_COURSES = Path(__file__).resolve().parents[2] / "courses"
 
 
@@ -45,6 +37,13 @@ def ok_json(response, hub):
     assert response.status_code == 200, \
         f"{response.request.method} {response.url}: {response.status_code} {response.text[:300]}\n{hub.log_tail()}"
     return response.json()
+
+
+def solutions() -> dict[str, str]:
+    """grade_id -> the source's solution cell (markers included: a submission may keep them)."""
+    source = json.loads(SOURCE.read_text(encoding="utf-8"))
+    return {cell["metadata"]["nbgrader"]["grade_id"]: "".join(cell["source"]) for cell in source["cells"]
+            if cell["metadata"].get("nbgrader", {}).get("solution")}
 
 
 def render_lesson(session, path: str, attempts: int = 2, deadline_s: float = 240) -> str:
@@ -91,7 +90,7 @@ def graded(centre_hub, login):
     course_dir = str(hub.course_root / course)
     instructor = login("instructor")
 
-    # 1. the instructor releases a01 from the course's formgrader service
+    # 1. the instructor releases a02 from the course's formgrader service
     status = instructor.api("GET", f"{service}formgrader/api/status")
     assert status.status_code == 200, f"formgrader: {status.status_code} {status.text[:300]}"
     released = run_command(instructor, service, ["dangxiao", "release", ASSIGNMENT], course_dir)
@@ -112,13 +111,15 @@ def graded(centre_hub, login):
         fetched = ok_json(trainee.api("POST", f"{base}assignments/fetch",
                                       data={"course_id": course, "assignment_id": ASSIGNMENT}), hub)
         assert fetched["success"], fetched
-        answers = json.dumps(ANSWERS[role], ensure_ascii=False)
-        trainee.execute(base, (
-            "import json\nfrom dangxiao.widgets import AnswerStore\n"
-            "store = AnswerStore('answers.json')\n"
-            f"for key, value in json.loads({answers!r}).items():\n    store.set(key, value)\n"
-            "print(sorted(store.all()))\n"
-        ), path=f"{course}/{ASSIGNMENT}/{NOTEBOOK}")
+        path = f"{base}api/contents/{course}/{ASSIGNMENT}/{NOTEBOOK}"
+        model = ok_json(trainee.api("GET", path, params={"content": "1"}), hub)
+        answers = {k: v for k, v in solutions().items() if k not in LEFT_AS_RELEASED[role]}
+        for cell in model["content"]["cells"]:
+            grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell["source"] = answers[grade_id]
+        saved = trainee.api("PUT", path, json={"type": "notebook", "format": "json", "content": model["content"]})
+        assert saved.status_code == 200, f"save: {saved.status_code} {saved.text[:300]}"
         submitted = ok_json(trainee.api("POST", f"{base}assignments/submit",
                                         data={"course_id": course, "assignment_id": ASSIGNMENT}), hub)
         assert submitted["success"], submitted
@@ -163,7 +164,7 @@ def test_trainee_cannot_read_the_other_submission(centre_hub, graded):
     probes = {
         "list inbound": f"os.listdir({str(inbound)!r})",
         "list B's home": f"os.listdir({str(b_home)!r})",
-        "read B's answers": f"open({str(b_home / graded['course'] / ASSIGNMENT / 'answers.json')!r}).read()",
+        "read B's answers": f"open({str(b_home / graded['course'] / ASSIGNMENT / NOTEBOOK)!r}).read()",
         "list B's submission cache": f"os.listdir({str(b_home / '.local/share/jupyter/nbgrader_cache')!r})",
         "read the gradebook": f"open({str(course_dir / 'gradebook.db')!r}, 'rb').read()",
         "read the source": f"open({str(course_dir / 'source' / ASSIGNMENT / NOTEBOOK)!r}).read()",
