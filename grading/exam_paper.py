@@ -23,13 +23,15 @@ from dangxiao.assessments.nbgrader_route import DATA_CELL, EMPTY_PAPER_SOURCE, i
 
 __all__ = ["CheckPaperCell", "SANITIZE_PREPROCESSORS"]
 
-#: nbgrader 0.9's default `Autograde.sanitize_preprocessors` with this check after OverwriteCells
+#: nbgrader 0.9's default `Autograde.sanitize_preprocessors` with this check after OverwriteCells, and
+#: then the essays' key-point hints for the formgrader (`dangxiao.grading.essay_hints`)
 SANITIZE_PREPROCESSORS = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "dangxiao.grading.exam_paper.CheckPaperCell",
+    "dangxiao.grading.essay_hints.EssayKeyPointHints",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 

@@ -22,7 +22,8 @@ every position* (order is shuffled only within a type, `dangxiao.assessments.pap
   from the released notebook: the data cell filled in, the essay cells holding the answers, and before
   each position a plain Markdown cell (no nbgrader metadata) showing the stem, the options as the
   trainee saw them and the answer given, for whoever reads the submission in the formgrader (with the
-  rubric of an essay when the bank item has one). OverwriteCells restores the locked cells from the
+  rubric of an essay when the bank item has one; its key points, for `dangxiao.grading.essay_hints`,
+  also go in that cell's metadata under `dangxiao`). OverwriteCells restores the locked cells from the
   gradebook at autograde, so an altered test cannot pass.
 
 Plain `nbgrader autograde <id>` in the course then gives each trainee the score their answers earn by
@@ -56,7 +57,9 @@ __all__ = [
     "write_source_notebook",
     "write_submission",
     "is_paper_literal",
+    "read_paper_literal",
     "EMPTY_PAPER_SOURCE",
+    "ESSAY_META",
 ]
 
 DATA_CELL = "paper"
@@ -65,6 +68,10 @@ SETUP_CELL = "setup"
 REFERENCE_TRAINEE = "reference"
 TRAINEE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")  # a folder name nbgrader and its collectors accept
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange.timestamp_format
+
+
+#: metadata key of an essay's display cell in a submission: {"position", "item_id", "key_points"}
+ESSAY_META = "dangxiao"
 
 
 def position_grade_id(position: int) -> str:
@@ -104,32 +111,38 @@ EMPTY_PAPER_SOURCE = ("# 试卷单元不是考试系统写入的格式，已清�
                       "the data cell was not a plain paper literal and was emptied\nPAPER = {}")
 
 
-def is_paper_literal(source: str) -> bool:
-    """Whether a data cell is exactly what `write_submission` writes: `import json` and
-    `PAPER = json.loads("<one string literal>")` holding a JSON object, and nothing else — no code
-    that could run before the test cells (e.g. replace `judge`)."""
+def read_paper_literal(source: str) -> dict | None:
+    """The paper of a data cell that is exactly what `write_submission` writes — `import json` and
+    `PAPER = json.loads("<one string literal>")` holding a JSON object, and nothing else — read
+    without running it; None for anything else (e.g. code that would replace `judge`)."""
     import ast
 
     try:
         body = ast.parse(source).body
     except SyntaxError:
-        return False
+        return None
     if len(body) != 2 or not isinstance(body[0], ast.Import) or [a.name for a in body[0].names] != ["json"] \
             or body[0].names[0].asname is not None:
-        return False
+        return None
     assign = body[1]
     if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)
             and assign.targets[0].id == "PAPER" and isinstance(assign.value, ast.Call)):
-        return False
+        return None
     call = assign.value
     if not (isinstance(call.func, ast.Attribute) and call.func.attr == "loads" and isinstance(call.func.value, ast.Name)
             and call.func.value.id == "json" and len(call.args) == 1 and not call.keywords
             and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
-        return False
+        return None
     try:
-        return isinstance(json.loads(call.args[0].value), dict)
+        data = json.loads(call.args[0].value)
     except ValueError:
-        return False
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_paper_literal(source: str) -> bool:
+    """Whether a data cell is a plain paper literal (`read_paper_literal`): nothing in it can run code."""
+    return read_paper_literal(source) is not None
 
 
 def _data_source(data: dict) -> str:
@@ -293,6 +306,9 @@ def _display_cell(item, response: Any, raw: Any, question: Question | None) -> n
             lines.append("**评分要点 / rubric:**")
             lines += [f"- {_escape(line)}" for line in rubric]
     cell = new_markdown_cell("\n".join(lines))
+    if item.type == "essay" and question is not None and question.key_points:
+        cell.metadata[ESSAY_META] = {"position": item.position, "item_id": item.item_id,
+                                     "key_points": [[text, list(synonyms)] for text, synonyms in question.key_points]}
     cell.id = f"shown-{item.position:02d}"
     return cell
 

@@ -24,7 +24,8 @@ EPILOG = """\
 
 简答题要点提示 / key-point hints (--hints):
   读取 source/<作业>/rubric.yaml（或 --rubric），对每份提交的人工评分单元格列出已覆盖 ✓ / 未覆盖 ✗
-  的要点及依据词，仅供阅卷参考，不计分。
+  的要点及依据词，仅供阅卷参考，不计分。测验试卷（dangxiao exam build）不需要 rubric.yaml：
+  要点取自题库中每道简答题的 key_points（formgrader 中每道简答题上方也有同样的提示）。
 """
 
 
@@ -129,10 +130,16 @@ def _print_table(title: str, frame) -> None:
 def _print_hints(course: Path, args) -> None:
     from dangxiao.grading.rubric_hints import course_hints, load_rubric
 
+    from dangxiao.assessments.nbgrader_route import is_built_paper
+    from dangxiao.grading.essay_hints import course_paper_hints, hint_lines
+
     if not args.assignment:
-        raise DangxiaoError("--hints: 请指定作业名，如 dangxiao report a01 --hints / name the assignment")
-    rubric = load_rubric(args.rubric or course / "source" / args.assignment / "rubric.yaml")
-    rows = course_hints(course, args.assignment, rubric)
+        raise DangxiaoError("--hints: 请指定作业名，如 dangxiao report a03 --hints / name the assignment")
+    if args.rubric is None and is_built_paper(course / "source" / args.assignment / f"{args.assignment}.ipynb"):
+        rows = course_paper_hints(course, args.assignment)  # the bank's key points, carried by each submission
+    else:
+        rubric = load_rubric(args.rubric or course / "source" / args.assignment / "rubric.yaml")
+        rows = course_hints(course, args.assignment, rubric)
     print(f"\n== 简答题要点提示（仅供阅卷参考，不计分）/ key-point hints, not grades: {args.assignment} ==")
     if not rows:
         print(f"（{course}/autograded 与 submitted 中没有 {args.assignment} 的提交 / no submissions found）")
@@ -141,10 +148,8 @@ def _print_hints(course: Path, args) -> None:
             print(f"{row['student']} · {row['notebook']}: ⚠ {row['error']}")
             continue
         print(f"{row['student']} · {row['notebook']} · {row['cell']}")
-        for hint in row["hints"]:
-            mark = "✓" if hint.covered else "✗"
-            evidence = f"（依据：{'、'.join(hint.evidence)}）" if hint.evidence else ""
-            print(f"    {mark} {hint.key_point}{evidence}")
+        for line in hint_lines(row["hints"], bullet="    "):
+            print(line)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ def make_question(module: str, qtype: str, number: int, **extra) -> Question:
     elif qtype == "essay":
         answer = None
         fields["rubric"] = ((f"{qid} 要点一", 1.0), (f"{qid} 要点二", 1.0))
-        fields["key_points"] = ((f"{qid} 要点一", ()), (f"{qid} 要点二", ()))
+        fields["key_points"] = (("党建引领", ()), ("群众参与", ("居民参与",)), ("法治保障", ()))
         fields["points"] = 2.0
     else:
         raise ValueError(qtype)

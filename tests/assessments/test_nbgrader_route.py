@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from dangxiao.assessments import assessment_bank, draw_paper, load_blueprint, score_paper
+from dangxiao.assessments import draw_paper, load_blueprint, score_paper
 from dangxiao.assessments.nbgrader_route import position_grade_id, write_source_notebook, write_submission
 from dangxiao.errors import DangxiaoError
 from dangxiao.questions import load_bank
@@ -210,27 +210,30 @@ def test_bad_submissions_are_refused(graded, tmp_path):
         write_submission(tmp_path, "zhang_san", zhang, {}, SUBMITTED_AT)
 
 
-def test_a01_on_the_test_route(graded, tmp_path):
-    """The shipped a01 blueprint through the same route, in a course where a01's JupyterLab notebook
-    has been switched off (what the lead does to move a01): full marks for the key, 6 for three right."""
-    kit = graded["kit"]
-    course = kit.temp_course(tmp_path / "course")
-    bank = load_bank()
-    a01 = load_blueprint("a01", bank=bank)
-    write_source_notebook(a01, bank, course)
-    kit.nbgrader(course, "generate_assignment", "a01")
-    full = assessment_bank(a01, bank)
-    scores = {}
-    for name, correct in (("ref", 5), ("partly", 3)):
-        paper = draw_paper(a01, full, name)
-        answers = {item.item_id: (right(full[item.item_id]) if n < correct else wrong(item, full[item.item_id]))
-                   for n, item in enumerate(paper.items)}
-        write_submission(course, name, paper, answers, SUBMITTED_AT)
-        scores[name] = score_paper(paper, full, answers).total
-    kit.nbgrader(course, "autograde", "a01")
-    assert scores == {"ref": 10, "partly": 6}
-    for name, expected in scores.items():
-        assert gradebook_scores(course, "a01", name)[1] == expected
+def test_formgrader_sees_key_point_hints_above_each_essay(graded, capsys):
+    """Autograde puts jieba's key-point hints (the bank item's key_points) just above the essay's answer
+    cell of the autograded notebook, which is what the formgrader shows; `dangxiao report --hints` prints
+    the same; the score of the essay stays the grader's."""
+    from dangxiao.cli import main
+    from dangxiao.grading.essay_hints import HINT_TITLE
+
+    course = graded["course"]
+    for name, covered in (("zhang_san", {"党建引领": True, "群众参与": True, "法治保障": False}),
+                          ("li_si", {"党建引领": False, "群众参与": False, "法治保障": False})):
+        essay = next(i for i in graded["papers"][name].items if i.type == "essay")
+        notebook = nbformat.read(course / "autograded" / name / "quiz" / "quiz.ipynb", as_version=4)
+        gids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+        answer_at = gids.index(position_grade_id(essay.position))
+        hint = notebook.cells[answer_at - 1]
+        assert hint.cell_type == "markdown" and hint.source.startswith(HINT_TITLE), hint.source
+        assert sum(c.source.startswith(HINT_TITLE) for c in notebook.cells if c.cell_type == "markdown") == 1
+        for point, found in covered.items():
+            assert f"{'✓' if found else '✗'} {point}" in hint.source, (name, hint.source)
+        assert gradebook_scores(course, "quiz", name)[0][position_grade_id(essay.position)][1] is True  # still manual
+
+    assert main(["report", "quiz", "--course", str(course), "--no-records", "--hints"]) == 0
+    printed = capsys.readouterr().out
+    assert "zhang_san · quiz · item_" in printed and "✓ 党建引领（依据：党建引领）" in printed and "✗ 法治保障" in printed
 
 
 def test_practice_is_not_written_to_nbgrader(graded, kit, tmp_path):
