@@ -56,6 +56,11 @@ def _exam_catalog(settings: ServeSettings):
               flush=True)
     for error in catalog.errors:
         print(f"测验蓝图有误，未上线 / blueprint refused: {error}", flush=True)
+    for blueprint in sorted(catalog.blueprints.values(), key=lambda b: b.id):
+        if blueprint.counted and not (course / "release" / blueprint.id / f"{blueprint.id}.ipynb").is_file():
+            print(f"注 / note: 测验 {blueprint.id} 还没有发布版：交卷先保存在学习记录中，运行 dangxiao release "
+                  f"{blueprint.id} 后自动写入 nbgrader / not released yet: papers are kept and written once it is",
+                  flush=True)
     return catalog
 
 

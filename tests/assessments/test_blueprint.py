@@ -61,7 +61,7 @@ def test_shipped_final_against_the_shipped_bank():
     assert papers[0].mix() == papers[1].mix() and papers[0].item_ids != papers[1].item_ids
 
 
-def test_shipped_a01_is_servable_and_keeps_the_notebook_keys(kit):
+def test_shipped_a01_is_servable_and_keeps_the_notebook_keys(kit, tmp_path):
     from dangxiao.assessments import assessment_bank
 
     a01 = load_blueprint("a01", bank=load_bank())
@@ -72,6 +72,20 @@ def test_shipped_a01_is_servable_and_keeps_the_notebook_keys(kit):
         got = full[qid].answer
         assert (set(got) if isinstance(answer, set) else got) == answer
     assert sum(a01.points[full[q].type] for q in a01.fixed) == 10
+    # the shipped course offers it on the site: its nbgrader assignment is the built paper
+    from dangxiao.paths import assignments_dir
+    from dangxiao.publishing.exam_handlers import ExamCatalog
+
+    course = assignments_dir()
+    catalog = ExamCatalog(course / "assessments", course)
+    assert catalog.errors == [] and {"a01", "final", "final_practice"} <= set(catalog.blueprints)
+    # ... and refuses it, saying why, where a01 is still a notebook written for JupyterLab
+    lab = tmp_path / "lab_course"
+    (lab / "source" / "a01").mkdir(parents=True)
+    (lab / "source" / "a01" / "a01_sange_jianchi.ipynb").write_text('{"cells": []}', encoding="utf-8")
+    catalog = ExamCatalog(course / "assessments", lab)
+    assert "a01" not in catalog.blueprints and "final_practice" in catalog.blueprints
+    assert any("a01" in e and "JupyterLab" in e for e in catalog.errors), catalog.errors
 
 
 def test_minimal_blueprint_defaults(kit, tmp_path, final_bank):
