@@ -29,6 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     staff.add_argument("--name", required=True, help="姓名 / name")
     staff.add_argument("--role", choices=("instructor", "admin"), default="instructor")
     staff.add_argument("--password", default=None, help="密码（默认随机生成）/ password (default: generated)")
+    staff.add_argument("--promote", action="store_true",
+                       help="该登录名已是学员时，确认把他设为教员或管理员 / make an existing trainee staff")
     reset = sub.add_parser("reset-password", help="重置某人的密码 / reset someone's password")
     reset.add_argument("id")
     sub.add_parser("list", help="列出账号 / list accounts")
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "add-staff":
         if args.password is not None and len(args.password) < MIN_PASSWORD_LENGTH:
             raise DangxiaoError(f"--password: 至少 {MIN_PASSWORD_LENGTH} 位 / at least {MIN_PASSWORD_LENGTH} characters")
-        password = store.add_staff(args.id, args.name, args.role, args.password)
+        password = store.add_staff(args.id, args.name, args.role, args.password, promote=args.promote)
         print(f"{args.role} {args.id}（{args.name}）" + ("" if args.password else f" 密码 password: {password}"))
         return 0
     if args.action == "reset-password":

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 ROLES = ("trainee", "instructor", "admin")
+ROLE_LABELS = {"trainee": "学员", "instructor": "教员", "admin": "管理员"}
 
 
 class Base(DeclarativeBase):

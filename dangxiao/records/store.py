@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dangxiao.errors import DangxiaoError
 from dangxiao.events import MAX_BEAT_SECONDS
-from dangxiao.records.models import ROLES, Account, Event, LessonProgress, LoginSession, QuizAttempt, Response, Setting
+from dangxiao.records.models import ROLE_LABELS, ROLES, Account, Event, LessonProgress, LoginSession, QuizAttempt, Response, Setting
 from dangxiao.records.passwords import hash_password, new_password, verify_password
 
 __all__ = [
@@ -173,6 +173,10 @@ class RecordStore:
                                       created_at=now, updated_at=now)
                     db.add(account)
                     result.append((account, password))
+                elif account.role != "trainee":
+                    # a roster is of trainees: a staff id in it is a mistake, not a change of role
+                    raise RecordsError(f"{row.id}: 名单中的学号是{ROLE_LABELS.get(account.role, account.role)}账号"
+                                       f"（{account.name}），未导入任何人 / a staff account's id in the roster: nothing imported")
                 else:
                     account.name, account.class_name, account.unit = row.name, row.class_name, row.unit
                     account.updated_at = now
@@ -180,14 +184,21 @@ class RecordStore:
             db.flush()
             return [(_view(a), p) for a, p in result]
 
-    def add_staff(self, account_id: str, name: str, role: str, password: str | None = None) -> str:
-        """Add (or change the role of) an instructor or administrator; returns the password set."""
+    def add_staff(self, account_id: str, name: str, role: str, password: str | None = None,
+                  promote: bool = False) -> str:
+        """Add (or change the role of) an instructor or administrator; returns the password set.
+
+        A trainee's id is refused unless `promote`: a typo in a staff id must not turn a trainee into
+        someone who reads the whole class's record (and replace their password)."""
         if role not in ROLES or role == "trainee":
             raise RecordsError(f"角色 {role!r} 无效，应为 instructor 或 admin / role must be instructor or admin")
         password = password or new_password()
         now = utcnow()
         with self.session() as db, db.begin():
             account = db.get(Account, account_id)
+            if account is not None and account.role == "trainee" and not promote:
+                raise RecordsError(f"{account_id}: 这是学员 {account.name} 的账号，未改动；确要把该学员设为{ROLE_LABELS.get(role, role)}，"
+                                   "请加 --promote / a trainee's account: unchanged (use --promote to make them staff)")
             if account is None:
                 db.add(Account(id=account_id, name=name, class_name="", unit="", role=role,
                                password_hash=hash_password(password), created_at=now, updated_at=now))

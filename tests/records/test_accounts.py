@@ -77,6 +77,26 @@ def test_staff_carry_their_role_and_trainee_is_not_a_staff_role(record_store, ki
     assert store.authenticate("jiaoyuan", "staff-pass-456").role == "admin"
 
 
+
+def test_a_trainee_becomes_staff_only_when_asked_and_a_roster_never_changes_staff(record_store, kit):
+    store = record_store
+    passwords = kit.add_trainees(store, "2026001")
+    with pytest.raises(RecordsError, match="2026001.*--promote"):
+        store.add_staff("2026001", "教员（模拟）", "instructor")
+    assert store.account("2026001").role == "trainee"
+    assert store.authenticate("2026001", passwords["2026001"]) is not None  # password untouched
+    store.add_staff("2026001", "学员甲（模拟）", "instructor", "staff-pass-789", promote=True)
+    assert store.account("2026001").is_staff
+    # a staff id in a roster: refused, and nobody in that roster is imported
+    from dangxiao.records.roster import RosterRow
+
+    rows = [RosterRow(id="2026050", name="新学员（模拟）", class_name="一班"),
+            RosterRow(id="2026001", name="学员甲（模拟）", class_name="一班")]
+    with pytest.raises(RecordsError, match="2026001.*教员"):
+        store.import_roster(rows)
+    assert store.account("2026050") is None and store.account("2026001").role == "instructor"
+
+
 def test_a_session_lasts_until_it_ends_or_expires(record_store, kit, monkeypatch):
     store = record_store
     kit.add_trainees(store, "2026001")
