@@ -326,7 +326,7 @@ class RecordStore:
             account = None
             for item in sorted(fresh, key=lambda e: e.at):
                 at = _bounded(item.at, now)
-                payload = item.model_dump(exclude={"id", "at", "kind"})
+                payload = _event_payload(item)
                 db.add(Event(id=item.id, account_id=account_id, lesson_id=lesson_id, kind=item.kind,
                              payload=payload, at=at, received_at=now))
                 progress.last_seen_at = max(progress.last_seen_at or at, at)
@@ -412,6 +412,17 @@ class LessonOpen:
 
     def model_dump(self, exclude=()) -> dict:
         return {}
+
+
+def _event_payload(item) -> dict:
+    """What the events table keeps of an event. A note is sent again at every pause in typing, and its
+    text (up to 20 000 characters) lives in `Response`; the event keeps its length and SHA-256, so the
+    log still shows when the note changed, and to what, without a copy of the text at every pause."""
+    payload = item.model_dump(exclude={"id", "at", "kind"})
+    if item.kind == "note":
+        text = payload.pop("text")
+        payload.update(chars=len(text), sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return payload
 
 
 def _bounded(at: float, now: datetime) -> datetime:

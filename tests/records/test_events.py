@@ -266,6 +266,13 @@ def test_a_note_keeps_the_newest_text_even_when_an_older_retry_arrives_later(rec
     store.record_events("2026001", "l1", [kit.note(kit.base + 40, "think-2", "后"),
                                           kit.note(kit.base + 30, "think-2", "前")])
     assert {r.key: r.value for r in store.responses("2026001")}["think-2"] == "后"
+    # the log keeps each save's length and digest, not the text again at every pause in typing
+    import hashlib
+
+    with store.session() as db:
+        saves = [e.payload for e in db.scalars(select(Event).where(Event.kind == "note").order_by(Event.at))]
+    assert [p["chars"] for p in saves] == [3, 3, 3, 1, 1]
+    assert saves[2] == {"key": "think-1", "chars": 3, "sha256": hashlib.sha256("第三稿".encode()).hexdigest()}
 
 
 def test_notes_and_scenario_paths_are_kept_per_trainee_lesson_and_key(record_store, kit):
