@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Iterable, Literal, Mapping, Union
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
@@ -59,6 +59,9 @@ __all__ = [
     "load_question_file",
     "load_bank",
     "get_question",
+    "inline_question",
+    "notebook_inline_questions",
+    "INLINE_FILE",
     "applied_share",
     "bank_fills_mix",
     "load_mix",
@@ -70,6 +73,7 @@ LEVELS = ("记忆", "理解", "应用", "分析")
 APPLIED_LEVELS = ("应用", "分析")  # issue 14: at least 40 % of the bank at these levels
 DIFFICULTIES = ("易", "中", "难")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+INLINE_FILE = "<notebook>"  # what a bad inline question's error names as its file
 MODULE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
@@ -555,3 +559,75 @@ def load_mix(path: Path | str) -> Mix:
         raise fail("total", f"按题数与分值合计 {mix.total_points:g} 分，与 total {total} 不符 / points add up to "
                             f"{mix.total_points:g}, not {total}")
     return mix
+
+
+def inline_question(id: str, type: str, stem: str, options: Any = None, answer: Any = None, explanation: str = "",
+                    source: str = "", accepted: Iterable[str] = (), tolerance: float = 0, points: float = 1) -> Question:
+    """The `Question` (with its key) of a question written in a notebook as `Quiz.inline(...)`, validated
+    as a bank question is; `answer` must be given. The widget builds what it shows from this, and the
+    hub's records service judges a lesson's inline questions with it (`notebook_inline_questions`)."""
+    raw: dict[str, Any] = {"id": id, "type": type, "stem": stem, "explanation": explanation or "（无解析）",
+                           "source": source or "（未注明）", "points": points}
+    if type in ("single", "multiple"):
+        raw.update(options=list(options or ()), answer=list(answer) if type == "multiple" and isinstance(answer, (list, tuple)) else answer)
+    elif type == "matching":
+        raw["pairs"] = dict(answer) if isinstance(answer, dict) else answer
+    elif type == "ordering":
+        raw["items"] = list(answer) if isinstance(answer, (list, tuple)) else answer
+    else:
+        raw["answer"] = answer
+        if type == "fill" and accepted:
+            raw["accepted"] = list(accepted)
+        if type == "numeric":
+            raw["tolerance"] = tolerance
+    question = parse_question(raw, INLINE_FILE)
+    return replace(question, explanation=explanation, source=source)
+
+
+_INLINE_ARGUMENTS = ("id", "type", "stem", "options", "answer", "explanation", "source", "accepted", "tolerance", "points")
+
+
+@lru_cache(maxsize=64)
+def _inline_questions_cached(path: str, mtime_ns: int) -> dict[str, Question]:
+    import ast
+    import json
+
+    try:
+        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    found: dict[str, Question] = {}
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else str(source))
+        except SyntaxError:  # e.g. a cell with IPython magics: no inline question is read from it
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "inline"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "Quiz"):
+                continue
+            try:  # only literal arguments: nothing in the notebook is run
+                arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in _INLINE_ARGUMENTS}
+            except ValueError:
+                continue
+            if arguments.get("answer") is None or not isinstance(arguments.get("id"), str):
+                continue
+            try:
+                found[arguments["id"]] = inline_question(**arguments)
+            except (QuestionBankError, TypeError):
+                continue
+    return found
+
+
+def notebook_inline_questions(path: Path | str) -> dict[str, Question]:
+    """id -> Question of every `Quiz.inline(...)` with a literal key in a notebook, read with `ast`, never run
+    (a question built from variables, or without `answer`, is left out). Cached until the file changes."""
+    path = Path(path)
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    return _inline_questions_cached(str(path.resolve()), mtime_ns)

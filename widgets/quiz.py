@@ -21,7 +21,9 @@ from typing import Any, Iterable
 import ipywidgets as widgets
 import traitlets
 
-from dangxiao.questions import AUTO_GRADED_TYPES, ID_PATTERN, Question, QuestionBankError, get_question, parse_question
+from dangxiao.questions import (
+    AUTO_GRADED_TYPES, ID_PATTERN, INLINE_FILE, Question, QuestionBankError, get_question, inline_question,
+)
 
 from ._datasets import source_title
 from .events import lesson_recorder
@@ -29,7 +31,6 @@ from .store import AnswerStore
 
 __all__ = ["Quiz", "QuizGroup"]
 
-INLINE_FILE = "<notebook>"  # what a bad inline question's error names as its file
 PLEASE_ANSWER = "请先作答，再点“提交”。"
 # The bank's essay (简答) items are graded by hand: no widget judges them.
 ESSAY_REFUSED = "简答题由教员人工评分，不能做成自测题；课件中请用思考题控件 Reflection / essay items are graded by hand"
@@ -115,22 +116,7 @@ def _inline_spec(id: str, type: str, stem: str, options: Any, answer: Any, expla
                         left=left, right=right, items=tuple(options) if type == "ordering" else (),
                         points=float(points))
 
-    raw: dict[str, Any] = {"id": id, "type": type, "stem": stem, "explanation": explanation or "（无解析）",
-                           "source": source or "（未注明）", "points": points}
-    if type in ("single", "multiple"):
-        raw.update(options=list(options or ()), answer=list(answer) if type == "multiple" and isinstance(answer, (list, tuple)) else answer)
-    elif type == "matching":
-        raw["pairs"] = dict(answer) if isinstance(answer, dict) else answer
-    elif type == "ordering":
-        raw["items"] = list(answer) if isinstance(answer, (list, tuple)) else answer
-    else:
-        raw["answer"] = answer
-        if type == "fill" and accepted:
-            raw["accepted"] = list(accepted)
-        if type == "numeric":
-            raw["tolerance"] = tolerance
-    question = parse_question(raw, INLINE_FILE)
-    question = replace(question, explanation=explanation, source=source)
+    question = inline_question(id, type, stem, options, answer, explanation, source, accepted, tolerance, points)
     spec = spec_from_question(question)
     if type == "matching" and left:
         if set(left) != set(question.answer) or not set(question.answer.values()) <= set(right):

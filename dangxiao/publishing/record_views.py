@@ -78,7 +78,8 @@ def accept_kernel_batch(store: RecordStore, catalog: Catalog, account_id: str, l
                         batch: KernelBatch, rejudge: bool = False) -> dict:
     """Store a kernel's events for `lesson_id`. Every question id and 思考题 key a lesson uses is written,
     quoted, in its notebook: anything else is refused. With `rejudge` (the hub, where trainees can run code
-    in their own kernels) a bank question's right or wrong is decided here, by the bank's key."""
+    in their own kernels) right or wrong is decided here, whatever the kernel said: by the bank's key, or
+    for a question written in the lesson (`Quiz.inline`) by the key in the lesson's own notebook."""
     path = catalog.root / catalog.lesson(lesson_id).notebook
     lesson_text = path.read_text(encoding="utf-8") if path.is_file() else ""
     events = []
@@ -87,19 +88,21 @@ def accept_kernel_batch(store: RecordStore, catalog: Catalog, account_id: str, l
         if item.kind in ("quiz_attempt", "note") and not _quoted_in(lesson_text, named):
             raise Refused(404, f"{item.kind} {named!r} is not in lesson {lesson_id}")
         if rejudge and item.kind == "quiz_attempt":
-            item = item.model_copy(update={"correct": _judged(item.question_id, item.answer)})
+            item = item.model_copy(update={"correct": _judged(item.question_id, item.answer, path)})
         events.append(item)
     kept = store.record_events(account_id, lesson_id, events)
     return {"kept": kept, "received": len(events)}
 
 
-def _judged(question_id: str, answer) -> bool | None:
-    from dangxiao.questions import get_question
+def _judged(question_id: str, answer, lesson_path) -> bool | None:
+    from dangxiao.questions import get_question, notebook_inline_questions
 
     try:
         question = get_question(question_id)
     except DangxiaoError:
-        return None  # written into the lesson, not in the bank: not judged here
+        question = notebook_inline_questions(lesson_path).get(question_id)
+        if question is None:
+            return None  # no key this side can read (e.g. built from variables): not judged
     try:
         return bool(question.is_correct(answer))
     except (DangxiaoError, TypeError, ValueError):
