@@ -5,6 +5,7 @@
   dangxiao exam paper final --trainee zhang_san --attempt 2 --key -o 试卷.docx   # with key, as Word
   dangxiao exam build final                         # write assignments/source/final/final.ipynb
   dangxiao exam collect final                       # papers finished on the site → submitted/ (if any is missing)
+  dangxiao exam collect final --outbox /srv/dangxiao/exam-outbox/jiceng_zhili   # … taken on the hub
   dangxiao exam release-results final               # trainees see their scores; wrong items join their 错题本
 
 Blueprints are read from `assignments/assessments/` (`--blueprints DIR`), the bank from
@@ -45,6 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         common(action)
         action.add_argument("--course", metavar="DIR", help="课程目录（默认 assignments/）/ nbgrader course folder")
         action.add_argument("--db", metavar="URL", help="学习记录库（默认 $DANGXIAO_DB 或 data/records.sqlite）/ record store")
+        if name == "collect":
+            action.add_argument("--outbox", metavar="DIR", type=Path,
+                                help="JupyterHub 学习记录服务为本课程留下试卷的目录（不读记录库）/ the course's folder of "
+                                "papers left by the hub's records service (the record store is not read)")
 
 
 def _load(args):
@@ -52,7 +57,10 @@ def _load(args):
     from dangxiao.questions import load_bank
 
     bank = load_bank(args.bank)
-    blueprint = load_blueprint(args.assessment, args.blueprints)
+    folder = args.blueprints
+    if folder is None and getattr(args, "course", None) and (Path(args.course) / "assessments").is_dir():
+        folder = Path(args.course) / "assessments"  # a course installed with its blueprints (e.g. on the hub)
+    blueprint = load_blueprint(args.assessment, folder)
     return blueprint, assessment_bank(blueprint, bank)
 
 
@@ -75,6 +83,9 @@ def _site(args, blueprint, bank) -> int:
     from dangxiao.grading.course import find_course
     from dangxiao.records import exams, open_store
 
+    if getattr(args, "outbox", None) is not None:
+        return _collect_outbox(find_course(args.course), args.outbox, blueprint, bank)
+
     store = open_store(args.db)
     now = datetime.now(timezone.utc)
     exams.finish_expired(store, {blueprint.id: blueprint}, bank, now)
@@ -87,6 +98,48 @@ def _site(args, blueprint, bank) -> int:
     for folder in written:
         print(f"  {folder}")
     return 0
+
+
+def _collect_outbox(course: Path, outbox: Path, blueprint, bank) -> int:
+    """Papers the hub's records service left in `outbox` → `submitted/<trainee>/<id>/`. One already
+    collected (same timestamp) is skipped; a later attempt replaces it (the old one archived, never
+    deleted); a file that is not a valid paper of this test is named with its cause and the rest go on."""
+    import datetime as dt
+
+    from dangxiao.assessments import draw_paper
+    from dangxiao.assessments.handoff import attempt_files, read_attempt_file
+    from dangxiao.assessments.nbgrader_route import TIMESTAMP_FORMAT, write_submission
+    from dangxiao.assessments.paper import Paper
+
+    if not outbox.is_dir():
+        raise DangxiaoError(f"{outbox}: 目录不存在或无权读取 / no such folder, or not readable")
+    written, skipped, failed = [], 0, []
+    for path in attempt_files(outbox, blueprint.id):
+        try:
+            record = read_attempt_file(path, blueprint.id)
+            try:
+                paper = Paper.from_dict(record.paper)
+            except (KeyError, TypeError, ValueError) as error:
+                raise DangxiaoError(f"{path}: 试卷格式有误 / malformed paper ({type(error).__name__})") from None
+            drawn = draw_paper(blueprint, bank, record.trainee, record.attempt)
+            if paper.trainee_id != record.trainee or paper.to_dict() != drawn.to_dict():
+                raise DangxiaoError(f"{path}: 不是蓝图为该学员第 {record.attempt} 次作答抽出的试卷（蓝图或题库改过？）/ "
+                                    "not the paper the blueprint draws for this trainee and attempt")
+            folder = course / "submitted" / record.trainee / blueprint.id
+            stamp = record.submitted_at.astimezone(dt.timezone.utc).strftime(TIMESTAMP_FORMAT)
+            if (folder / "timestamp.txt").is_file() and (folder / "timestamp.txt").read_text(encoding="utf-8").strip() == stamp:
+                skipped += 1
+                continue
+            written.append(write_submission(course, record.trainee, paper, record.answers, record.submitted_at,
+                                            bank=bank, replace=folder.exists()))
+        except DangxiaoError as error:
+            failed.append(str(error))
+    print(f"{blueprint.id}: 写出 {len(written)} 份提交，已收取过 {skipped} 份 / {len(written)} written, {skipped} already there")
+    for folder in written:
+        print(f"  {folder}")
+    for problem in failed:
+        print(f"  ⚠ {problem}")
+    return 1 if failed else 0
 
 
 def _check(blueprint, bank) -> int:

@@ -23,6 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help='Hub 账号所在班级 / each hub user\'s class, a JSON object {"user": "班级"}')
     parser.add_argument("--credit-rule", type=Path, default=None, metavar="YAML",
                         help="学时认定规则 / the 学时 crediting rule shown in 我的学习")
+    parser.add_argument("--assessments", type=Path, default=None, metavar="DIR",
+                        help="测验蓝图目录：学员在 exam/<id> 作答 / blueprint folder: tests taken at exam/<id>")
+    parser.add_argument("--exam-outbox", type=Path, default=None, metavar="DIR",
+                        help="交卷后按课程写出试卷：DIR/<课程>/<测验>/<学员>.json / where finished papers are left, per course")
+    parser.add_argument("--exam-courses", default="", metavar="JSON",
+                        help='学员所属课程 / each trainee\'s course, a JSON object {"user": "course_id"}')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,18 +45,30 @@ def run(args: argparse.Namespace) -> int:
     courses = (args.courses or courses_dir()).resolve()
     if not (courses / "catalog.yaml").is_file():
         raise DangxiaoError(f"{courses / 'catalog.yaml'}: 文件不存在 / catalog not found")
-    try:
-        classes = json.loads(args.classes) if args.classes else {}
-    except ValueError as error:
-        raise DangxiaoError(f"--classes: 不是 JSON 对象 / not a JSON object: {error}") from None
-    if not isinstance(classes, dict):
-        raise DangxiaoError("--classes: 应为 JSON 对象 / must be a JSON object")
+    classes = _json_object("--classes", args.classes)
+    exam_courses = _json_object("--exam-courses", args.exam_courses)
     rule = load_credit_rule(args.credit_rule) if args.credit_rule else CreditRule()
     store = open_store(args.db)
     staff = {name.strip() for name in args.staff.split(",") if name.strip()}
     config = service_config_from_env(store, courses, rule, staff, {str(k): str(v) for k, v in classes.items()})
+    if args.assessments is not None:
+        from dangxiao.publishing.hub_service import hub_exam_catalog, start_exam_sweep
+
+        config.exams = hub_exam_catalog(args.assessments, args.exam_outbox,
+                                        {str(k): str(v) for k, v in exam_courses.items()})
+        start_exam_sweep(config)
     app = make_app(config)
     app.listen(args.port, address="127.0.0.1", xheaders=True)
     print(f"学习记录服务 / records service: http://127.0.0.1:{args.port}{config.prefix} ({store.url})", flush=True)
     tornado.ioloop.IOLoop.current().start()
     return 0
+
+
+def _json_object(option: str, text: str) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError as error:
+        raise DangxiaoError(f"{option}: 不是 JSON 对象 / not a JSON object: {error}") from None
+    if not isinstance(value, dict):
+        raise DangxiaoError(f"{option}: 应为 JSON 对象 / must be a JSON object")
+    return value

@@ -27,21 +27,59 @@ from dangxiao.publishing.identity import in_thread, records_of
 from dangxiao.publishing.records_handlers import RecordsPage
 from dangxiao.records import exams
 
-__all__ = ["ExamCatalog", "exam_handlers", "SWEEP_SECONDS"]
+__all__ = ["ExamCatalog", "CourseExporter", "OutboxExporter", "exam_handlers", "SWEEP_SECONDS",
+           "parse_object", "answer_fields", "attempt_field", "run_refusing", "error_json", "now_utc"]
 
 SWEEP_SECONDS = 30
 log = logging.getLogger(__name__)
 
 
+class CourseExporter:
+    """`dangxiao serve`: a finished paper becomes an nbgrader submission in the course, at once."""
+
+    def __init__(self, course: Path):
+        self.course = Path(course)
+
+    def __call__(self, store, blueprint, bank, attempt) -> None:
+        exams.export_attempt(store, blueprint, bank, attempt, self.course)
+
+
+class OutboxExporter:
+    """JupyterHub: the records service cannot enter a course folder, so a finished paper is left in its
+    course's outbox folder for that course's grader (`dangxiao.assessments.handoff`)."""
+
+    def __init__(self, outbox: Path, course_of: dict[str, str]):
+        self.outbox, self.course_of = Path(outbox), dict(course_of)
+
+    def __call__(self, store, blueprint, bank, attempt) -> None:
+        from dangxiao.assessments.handoff import write_attempt_file
+
+        if not blueprint.counted:
+            return
+        course = self.course_of.get(attempt.account_id)
+        if course is None:
+            raise DangxiaoError(f"学员 {attempt.account_id} 不在任何课程的名单中（courses.yaml）：试卷留在记录中 / "
+                                "the trainee is in no course: the paper stays in the record")
+        folder = self.outbox / course
+        if not folder.is_dir():
+            raise DangxiaoError(f"{folder}: 课程的试卷目录不存在（运行 setup_centre.py）/ the course's outbox is missing")
+        write_attempt_file(folder, exams.attempt_file(store, attempt))
+        exams.mark_exported(store, attempt.id)
+
+
 class ExamCatalog:
     """The course's blueprints (`assignments/assessments/*.yaml`) checked against the bank at start. A bad
-    blueprint is refused with its one-line error in the log and left out; the rest of the site goes on."""
+    blueprint is refused with its one-line error in the log and left out; the rest of the site goes on.
 
-    def __init__(self, folder: Path, course: Path):
+    `course`: the nbgrader course a counted test must have been built into (`dangxiao serve`); None where
+    the grading happens elsewhere (the hub's records service). `exporter` hands each finished paper on."""
+
+    def __init__(self, folder: Path, course: Path | None, exporter=None):
         from dangxiao.assessments.blueprint import load_blueprint
         from dangxiao.questions import load_bank
 
         self.course = course
+        self.exporter = exporter if exporter is not None else (CourseExporter(course) if course is not None else None)
         self.bank = load_bank()
         self.blueprints = {}
         self.errors: list[str] = []
@@ -60,7 +98,7 @@ class ExamCatalog:
     def _not_servable(self, blueprint) -> str:
         """Why a counted test cannot be taken here: its nbgrader assignment must be the paper notebook
         `dangxiao exam build` writes (an assignment of the same id done in JupyterLab is another route)."""
-        if not blueprint.counted:
+        if not blueprint.counted or self.course is None:
             return ""
         from dangxiao.assessments.nbgrader_route import is_built_paper
 
@@ -90,19 +128,68 @@ class ExamCatalog:
             log.exception("exam sweep failed")
 
     def export(self, store, blueprint) -> None:
-        """Write the finished attempts of `blueprint` not yet written for nbgrader (staff attempts are tries)."""
+        """Hand on the finished attempts of `blueprint` not yet handed on (staff attempts are tries)."""
+        if self.exporter is None or not blueprint.counted:
+            return
         staff = {a.id for a in store.accounts() if a.is_staff}
         for attempt in exams.attempts_of(store, None, blueprint.id):
             if attempt.open or attempt.exported_at is not None or attempt.account_id in staff:
                 continue
             try:
-                exams.export_attempt(store, blueprint, self.bank, attempt, self.course)
+                self.exporter(store, blueprint, self.bank, attempt)
             except DangxiaoError as error:  # e.g. not released yet: kept in the record, retried next sweep
                 log.error("试卷未能写入 nbgrader（记录已保存，稍后重试）/ export failed, kept: %s", error)
 
 
 def _catalog(handler) -> ExamCatalog:
     return handler.settings["dangxiao_exams"]
+
+
+# -- what both sites' exam API handlers share (this one's, and the hub records service's) --------------
+
+def parse_object(body: bytes) -> dict:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise tornado.web.HTTPError(400, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise tornado.web.HTTPError(400, "expected an object")
+    return data
+
+
+def answer_fields(data: dict) -> tuple[int, str, object]:
+    attempt_id, item_id = data.get("attempt_id"), data.get("item_id")
+    if not isinstance(attempt_id, int) or not isinstance(item_id, str):
+        raise tornado.web.HTTPError(400, "attempt_id (integer) and item_id (text) are required")
+    return attempt_id, item_id, data.get("answer")
+
+
+def attempt_field(data: dict) -> int:
+    attempt_id = data.get("attempt_id")
+    if not isinstance(attempt_id, int):
+        raise tornado.web.HTTPError(400, "attempt_id (integer) is required")
+    return attempt_id
+
+
+async def run_refusing(handler, function, *args):
+    """`function(*args)` in a thread; an ExamRefused becomes its HTTP status with the reason."""
+    try:
+        return await in_thread(function, *args)
+    except exams.ExamRefused as refused:
+        log.info("exam: refused %s %s: %s", handler.request.method, handler.request.path, refused.reason)
+        raise tornado.web.HTTPError(refused.status, refused.reason) from None
+
+
+def error_json(handler, status_code: int, **kwargs) -> None:
+    """The page script shows `message`: the refusal's own words, not the HTTP reason phrase."""
+    error = kwargs.get("exc_info", (None, None))[1]
+    reason = getattr(error, "log_message", None) or handler._reason
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps({"message": reason}, ensure_ascii=False))
+
+
+def now_utc() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
 
 
 class ExamPage(RecordsPage):
@@ -114,29 +201,16 @@ class ExamPage(RecordsPage):
 
 class ExamAPI(APIHandler):
     def now(self) -> _dt.datetime:
-        return _dt.datetime.now(_dt.timezone.utc)
+        return now_utc()
 
     def body(self) -> dict:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise tornado.web.HTTPError(400, "malformed JSON") from None
-        if not isinstance(data, dict):
-            raise tornado.web.HTTPError(400, "expected an object")
-        return data
+        return parse_object(self.request.body)
 
     async def run(self, function, *args):
-        try:
-            return await in_thread(function, *args)
-        except exams.ExamRefused as refused:
-            self.log.info("exam: refused %s %s: %s", self.request.method, self.request.path, refused.reason)
-            raise tornado.web.HTTPError(refused.status, refused.reason) from None
+        return await run_refusing(self, function, *args)
 
     def write_error(self, status_code: int, **kwargs) -> None:
-        error = kwargs.get("exc_info", (None, None))[1]
-        reason = getattr(error, "log_message", None) or self._reason
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": reason}, ensure_ascii=False))
+        error_json(self, status_code, **kwargs)
 
     async def state(self, blueprint) -> None:
         catalog, store = _catalog(self), records_of(self)
@@ -164,12 +238,9 @@ class ExamAnswerHandler(ExamAPI):
     @tornado.web.authenticated
     async def post(self, assessment_id: str):
         _catalog(self).get(assessment_id)
-        data = self.body()
-        attempt_id, item_id = data.get("attempt_id"), data.get("item_id")
-        if not isinstance(attempt_id, int) or not isinstance(item_id, str):
-            raise tornado.web.HTTPError(400, "attempt_id (integer) and item_id (text) are required")
+        attempt_id, item_id, answer = answer_fields(self.body())
         saved = await self.run(exams.save_answer, records_of(self), attempt_id, self.current_user.username, item_id,
-                               data.get("answer"), self.now())
+                               answer, self.now())
         self.finish(json.dumps({"saved": True, "item_id": item_id, "answer": saved}, ensure_ascii=False))
 
 
@@ -178,9 +249,7 @@ class ExamSubmitHandler(ExamAPI):
     async def post(self, assessment_id: str):
         catalog = _catalog(self)
         blueprint = catalog.get(assessment_id)
-        attempt_id = self.body().get("attempt_id")
-        if not isinstance(attempt_id, int):
-            raise tornado.web.HTTPError(400, "attempt_id (integer) is required")
+        attempt_id = attempt_field(self.body())
         store = records_of(self)
         await self.run(exams.finish, store, blueprint, catalog.bank, attempt_id, self.current_user.username,
                        self.now(), "trainee")

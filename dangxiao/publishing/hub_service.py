@@ -15,6 +15,9 @@ contact (`RecordStore.ensure_account`: role instructor for `--staff`, else train
     GET  api/lesson-state?lesson=<page>   the caller's saved notes and scenario paths for that lesson
     GET  api/me             the caller's account (id, name, role)
     GET  me, me/notes.docx, class, class/<id>   the pages of `dangxiao serve` (also under dangxiao/…)
+    GET  exam/<id>, dangxiao/api/exam/<id>; POST …/start, …/answer, …/submit
+                            tests without code, as under `dangxiao serve` (`--assessments`); a finished
+                            paper goes to its course's outbox folder for the grader (`--exam-outbox`)
 
 The token of trainee B's server identifies B: no endpoint takes an account id from a trainee, so B reads
 and writes B's record only. Checks and page values are `record_views`, shared with `dangxiao serve`.
@@ -38,11 +41,14 @@ from dangxiao.catalog import Catalog, load_catalog
 from dangxiao.credit_rule import CreditRule
 from dangxiao.errors import DangxiaoError
 from dangxiao.events import KernelBatch
+from dangxiao.publishing import exam_handlers as exam_api
 from dangxiao.publishing import record_views as views
 from dangxiao.publishing.identity import in_thread
+from dangxiao.records import exams as exam_records
 from dangxiao.records.store import LessonOpen, RecordStore
 
-__all__ = ["ServiceConfig", "make_app", "service_config_from_env", "TEMPLATE_DIR", "SERVICE_NAME"]
+__all__ = ["ServiceConfig", "make_app", "service_config_from_env", "hub_exam_catalog", "start_exam_sweep",
+           "TEMPLATE_DIR", "SERVICE_NAME"]
 
 SERVICE_NAME = "dangxiao-records"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "voila" / "templates" / "dangxiao"
@@ -58,6 +64,7 @@ class ServiceConfig:
     classes: dict[str, str] = field(default_factory=dict)  # hub user -> class shown on the class page
     prefix: str = "/"  # $JUPYTERHUB_SERVICE_PREFIX
     hub_prefix: str = "/"  # $JUPYTERHUB_BASE_URL: where /hub/ and /user/ start
+    exams: "exam_api.ExamCatalog | None" = None  # tests without code, when the service has blueprints
 
 
 class ServiceHandler(HubOAuthenticated, tornado.web.RequestHandler):
@@ -269,6 +276,100 @@ class TraineeNotesHandler(StaffPage):
         self.render_page("trainee.html", viewer=viewer, account=account, notes=notes)
 
 
+# -- tests without code -------------------------------------------------------------------------------
+
+class ExamPageHandler(PageHandler):
+    @tornado.web.authenticated
+    async def get(self, assessment_id: str):
+        account = await self.account()
+        if self.config.exams is None:
+            raise tornado.web.HTTPError(404, "no tests here")
+        blueprint = self.config.exams.get(assessment_id)
+        self.render_page("exam.html", viewer=account, assessment_id=blueprint.id, title=blueprint.title)
+
+
+class ExamAPIHandler(APIHandler):
+    """The exam API of `dangxiao serve` (`exam_handlers`), for the hub user the token or cookie names."""
+
+    def exams(self):
+        if self.config.exams is None:
+            raise tornado.web.HTTPError(404, "no tests here")
+        return self.config.exams
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exam_api.error_json(self, status_code, **kwargs)
+
+    async def state(self, account, blueprint) -> None:
+        state = await exam_api.run_refusing(self, exam_records.exam_state, self.config.store, blueprint,
+                                            self.exams().bank, account.id, exam_api.now_utc())
+        self.finish(json.dumps(state, ensure_ascii=False, default=str))
+
+
+class ExamStateHandler(ExamAPIHandler):
+    async def get(self, assessment_id: str):
+        account = await self.account()
+        await self.state(account, self.exams().get(assessment_id))
+
+
+class ExamStartHandler(ExamAPIHandler):
+    async def post(self, assessment_id: str):
+        account = await self.account()
+        catalog = self.exams()
+        blueprint = catalog.get(assessment_id)
+        await exam_api.run_refusing(self, exam_records.start_attempt, self.config.store, blueprint, catalog.bank,
+                                    account.id, exam_api.now_utc())
+        await self.state(account, blueprint)
+
+
+class ExamAnswerHandler(ExamAPIHandler):
+    async def post(self, assessment_id: str):
+        account = await self.account()
+        self.exams().get(assessment_id)
+        attempt_id, item_id, answer = exam_api.answer_fields(exam_api.parse_object(self.request.body))
+        saved = await exam_api.run_refusing(self, exam_records.save_answer, self.config.store, attempt_id, account.id,
+                                            item_id, answer, exam_api.now_utc())
+        self.finish(json.dumps({"saved": True, "item_id": item_id, "answer": saved}, ensure_ascii=False))
+
+
+class ExamSubmitHandler(ExamAPIHandler):
+    async def post(self, assessment_id: str):
+        account = await self.account()
+        catalog = self.exams()
+        blueprint = catalog.get(assessment_id)
+        attempt_id = exam_api.attempt_field(exam_api.parse_object(self.request.body))
+        await exam_api.run_refusing(self, exam_records.finish, self.config.store, blueprint, catalog.bank, attempt_id,
+                                    account.id, exam_api.now_utc(), "trainee")
+        if not account.is_staff:
+            await in_thread(catalog.export, self.config.store, blueprint)
+        await self.state(account, blueprint)
+
+
+def hub_exam_catalog(assessments: Path, outbox: Path | None, course_of: dict[str, str]) -> "exam_api.ExamCatalog":
+    """The tests the service offers. Grading is the courses' (their graders collect from `outbox`), so a
+    counted test needs no course here; without an outbox the papers stay in the record only."""
+    exporter = exam_api.OutboxExporter(outbox, course_of) if outbox is not None else None
+    catalog = exam_api.ExamCatalog(assessments, None, exporter)
+    for error in catalog.errors:
+        print(f"测验蓝图有误，未上线 / blueprint refused: {error}", flush=True)
+    if catalog.blueprints:
+        print(f"测验 / tests: {', '.join(sorted(catalog.blueprints))}（试卷写到 papers to {outbox or '（只在记录中 / record only）'}）",
+              flush=True)
+    return catalog
+
+
+def start_exam_sweep(config: ServiceConfig) -> None:
+    """Every SWEEP_SECONDS: finish the attempts whose time ran out with the page closed, and hand on
+    the papers not yet handed on (a course folder that was missing may be there now)."""
+    import tornado.ioloop
+
+    catalog = config.exams
+
+    def sweep():
+        tornado.ioloop.IOLoop.current().run_in_executor(None, catalog.sweep, config.store)
+
+    tornado.ioloop.PeriodicCallback(sweep, exam_api.SWEEP_SECONDS * 1000).start()
+
+
 def make_app(config: ServiceConfig) -> tornado.web.Application:
     prefix = config.prefix if config.prefix.endswith("/") else config.prefix + "/"
     config.prefix = prefix
@@ -284,6 +385,11 @@ def make_app(config: ServiceConfig) -> tornado.web.Application:
         (prefix + page + r"me/notes\.docx", NotesExportHandler),
         (prefix + page + "class/?", ClassProgressHandler),
         (prefix + page + r"class/([A-Za-z0-9_.-]{1,64})", TraineeNotesHandler),
+        (prefix + r"exam/([A-Za-z0-9_-]{1,64})", ExamPageHandler),
+        (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})", ExamStateHandler),
+        (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})/start", ExamStartHandler),
+        (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})/answer", ExamAnswerHandler),
+        (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})/submit", ExamSubmitHandler),
         (prefix + r"voila/templates/dangxiao/static/(.*)", tornado.web.StaticFileHandler,
          {"path": str(TEMPLATE_DIR / "static")}),  # the page font
         (prefix.rstrip("/") + "/?", tornado.web.RedirectHandler, {"url": prefix + "me"}),

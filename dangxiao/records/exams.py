@@ -41,6 +41,8 @@ __all__ = [
     "finish_expired",
     "export_attempt",
     "export_pending",
+    "mark_exported",
+    "attempt_file",
     "attempts_of",
     "answers_of",
     "results_released",
@@ -244,10 +246,25 @@ def export_attempt(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, 
     folder = write_submission(course, attempt.account_id, attempt.paper, answers_of(store, attempt.id),
                               attempt.submitted_at, bank=assessment_bank(blueprint, bank),
                               replace=attempt.exported_at is not None)
-    with store.session() as db, db.begin():
-        db.execute(update(ExamAttempt).where(ExamAttempt.id == attempt.id)
-                   .values(exported_at=_naive(_dt.datetime.now(UTC))))
+    mark_exported(store, attempt.id)
     return folder
+
+
+def mark_exported(store: RecordStore, attempt_id: int) -> None:
+    """Note that a finished attempt has been handed to nbgrader (or left for the course's grader)."""
+    with store.session() as db, db.begin():
+        db.execute(update(ExamAttempt).where(ExamAttempt.id == attempt_id)
+                   .values(exported_at=_naive(_dt.datetime.now(UTC))))
+
+
+def attempt_file(store: RecordStore, attempt: AttemptView):
+    """A finished attempt as the file the hub's records service leaves for the course's grader
+    (`dangxiao.assessments.handoff`)."""
+    from dangxiao.assessments.handoff import AttemptFile
+
+    return AttemptFile(assessment=attempt.assessment_id, trainee=attempt.account_id, attempt=attempt.attempt,
+                       paper=attempt.paper.to_dict(), answers=answers_of(store, attempt.id),
+                       submitted_at=attempt.submitted_at)
 
 
 def export_pending(store: RecordStore, blueprint: Blueprint, bank: Mapping[str, Question], course: Path) -> list[Path]:

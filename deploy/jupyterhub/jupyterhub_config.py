@@ -87,6 +87,10 @@ DATA = Path(env("DANGXIAO_HUB_DATA", "/srv/dangxiao/hub"))
 COURSE_ROOT = Path(env("DANGXIAO_HUB_COURSE_ROOT", "/srv/dangxiao/courses"))
 EXCHANGE = Path(env("DANGXIAO_EXCHANGE", "/srv/dangxiao/exchange"))
 LESSONS = Path(env("DANGXIAO_LESSONS", REPO / "courses"))
+# Tests without code (blueprints, taken at /services/dangxiao-records/exam/<id>) and where the records
+# service leaves the finished papers for each course's grader (setup_centre.py makes the folders).
+ASSESSMENTS = Path(env("DANGXIAO_HUB_ASSESSMENTS", REPO / "assignments" / "assessments"))
+EXAM_OUTBOX = Path(env("DANGXIAO_HUB_EXAM_OUTBOX", "/srv/dangxiao/exam-outbox"))
 JUPYTER_CONFIG = HERE / "jupyter"  # nbgrader + jupyter_server settings for every server and service
 DATA.mkdir(parents=True, exist_ok=True)
 os.chmod(DATA, 0o700)  # the cookie secret and the database are the hub's alone
@@ -252,10 +256,11 @@ except (ImportError, KeyError):
     print(f"jupyterhub_config: 没有账号 {RECORDS_ACCOUNT}（setup_centre.py 会建），学习记录服务以 Hub 的账号运行 / "
           f"no account {RECORDS_ACCOUNT}: the records service runs as the hub's", file=sys.stderr)
 records_db = env("DANGXIAO_RECORDS_DB", f"sqlite:///{(records_home or DATA) / 'records.sqlite'}")
-trainee_classes = {}
+trainee_classes, trainee_courses = {}, {}
 for course in centre.courses:
     for trainee in course.trainees:
         trainee_classes.setdefault(trainee, course.title)
+        trainee_courses.setdefault(trainee, course.id)  # whose grader gets the trainee's test papers
 services.append({
     "name": RECORDS_SERVICE,
     "display": True,
@@ -263,7 +268,9 @@ services.append({
     "url": f"http://127.0.0.1:{RECORDS_PORT}",
     "command": [str(BIN / "dangxiao"), "records-service", f"--port={RECORDS_PORT}", f"--db={records_db}",
                 f"--courses={LESSONS}", "--staff=" + ",".join([*centre.instructors, *centre.admins]),
-                "--classes=" + json.dumps(trainee_classes, ensure_ascii=False)],
+                "--classes=" + json.dumps(trainee_classes, ensure_ascii=False),
+                f"--assessments={ASSESSMENTS}", f"--exam-outbox={EXAM_OUTBOX}",
+                "--exam-courses=" + json.dumps(trainee_courses)],
     "oauth_no_confirm": True,
     **service_timeout,
     **({"user": RECORDS_ACCOUNT, "cwd": str(records_home)} if records_home else {}),
@@ -282,11 +289,21 @@ except Exception as error:  # the hub must still start without the lesson catalo
     print(f"jupyterhub_config: 课程目录不可用 / lesson catalog unavailable: {error}", file=sys.stderr)
     lessons = []
 
+try:
+    from dangxiao.assessments import load_blueprint
+
+    exams = [{"id": b.id, "title": b.title, "practice": not b.counted}
+             for b in (load_blueprint(path) for path in sorted(ASSESSMENTS.glob("*.yaml")))]
+except Exception as error:  # the hub must still start; the records service says which blueprint is wrong
+    print(f"jupyterhub_config: 测验蓝图不可用 / blueprints unavailable: {error}", file=sys.stderr)
+    exams = []
+
 c.JupyterHub.template_paths = [str(HERE / "templates")]
 c.JupyterHub.template_vars = {
     "centre_name": centre.name,
     "dangxiao_courses": centre.template_courses(),
     "dangxiao_lessons": lessons,
     "dangxiao_records_path": RECORDS_PATH,
+    "dangxiao_exams": exams,
     "announcement_login": f"{centre.name} · 请用培训中心发放的账号登录 / log in with the account the centre gave you",
 }

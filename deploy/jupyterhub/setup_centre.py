@@ -7,6 +7,9 @@
 * per course: the grader account (no password, no login shell) and the course folder
   `<course root>/<id>` owned by it, mode 0700, holding a copy of the nbgrader course (`source` in
   courses.yaml, e.g. the repo's `assignments/`) with `course_id` set to the course's id;
+* the test outbox (`DANGXIAO_HUB_EXAM_OUTBOX`, 0755) with one folder per course, owned by the records
+  service's account, group the course's grader, mode 2750: the service leaves each finished test paper
+  there and only that course's grader reads it (`dangxiao exam collect <id> --outbox <folder>`);
 * with `--create-users`: a system account for every instructor and trainee (home 0700, password
   locked — set one with `passwd` or use a central authenticator).
 
@@ -72,6 +75,8 @@ def install_course(course, course_root: Path, grader: pwd.struct_passwd) -> Path
     target.mkdir()
     shutil.copy2(source / "nbgrader_config.py", target / "nbgrader_config.py")
     shutil.copytree(source / "source", target / "source")
+    if (source / "assessments").is_dir():  # the test blueprints: `dangxiao exam build / collect` in the course
+        shutil.copytree(source / "assessments", target / "assessments")
     with open(target / "nbgrader_config.py", "a", encoding="utf-8") as handle:
         handle.write(f"\n{CONFIG_MARK}\nc.CourseDirectory.course_id = {course.id!r}\n")
     for folder, _dirs, files in os.walk(target):
@@ -83,6 +88,17 @@ def install_course(course, course_root: Path, grader: pwd.struct_passwd) -> Path
     return target
 
 
+def ensure_exam_outbox(outbox: Path, course, records: pwd.struct_passwd, grader: pwd.struct_passwd) -> Path:
+    """`<outbox>/<course id>`: written by the records service, read by the course's grader, nobody else."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    os.chmod(outbox, 0o755)
+    folder = outbox / course.id
+    folder.mkdir(exist_ok=True)
+    os.chown(folder, records.pw_uid, grader.pw_gid)
+    os.chmod(folder, 0o2750)  # setgid: the papers and their folders keep the grader's group
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--courses", type=Path,
@@ -91,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("DANGXIAO_HUB_COURSE_ROOT", "/srv/dangxiao/courses")))
     parser.add_argument("--exchange", type=Path,
                         default=Path(os.environ.get("DANGXIAO_EXCHANGE", "/srv/dangxiao/exchange")))
+    parser.add_argument("--exam-outbox", type=Path,
+                        default=Path(os.environ.get("DANGXIAO_HUB_EXAM_OUTBOX", "/srv/dangxiao/exam-outbox")),
+                        help="学习记录服务为各课程留下试卷的目录 / where the records service leaves finished papers")
     parser.add_argument("--home-base", type=Path, default=None,
                         help="新账号的家目录所在目录（默认系统设置，通常 /home）/ where new homes go")
     parser.add_argument("--records-account", default=os.environ.get("DANGXIAO_RECORDS_ACCOUNT", "dangxiao-records"),
@@ -103,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("需要 root 运行 / run as root")
     centre = _centre_module().load_centre(args.courses)
     ensure_exchange(args.exchange)
+    records = ensure_account(args.records_account, args.home_base, shell="/usr/sbin/nologin")  # the records service
     for course in centre.courses:
         grader = ensure_account(course.grader, args.home_base, shell="/usr/sbin/nologin")
         install_course(course, args.course_root, grader)
-    ensure_account(args.records_account, args.home_base, shell="/usr/sbin/nologin")  # the records service
+        ensure_exam_outbox(args.exam_outbox, course, records, grader)
     if args.create_users:
         for name in centre.users:
             ensure_account(name, args.home_base)

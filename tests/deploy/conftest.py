@@ -136,6 +136,7 @@ class Hub:
     root: Path
     course_root: Path
     exchange: Path
+    exam_outbox: Path  # the records service leaves finished test papers here, one folder per course
     roster: dict = field(default_factory=dict)  # role -> account name
     courses: list = field(default_factory=list)  # course ids, first is the one used by the flow
     log: Path | None = None
@@ -177,7 +178,7 @@ def centre_hub(proxy_command, request):
     root = Path(tempfile.mkdtemp(prefix="dangxiao-hub-", dir="/tmp"))
     os.chmod(root, 0o755)  # the accounts must reach their homes, the course folders, the exchange
     hub = Hub(url="", password=secrets.token_urlsafe(12), root=root, course_root=root / "courses",
-              exchange=root / "exchange", roster=roster, courses=courses, log=root / "hub.log",
+              exchange=root / "exchange", exam_outbox=root / "exam-outbox", roster=roster, courses=courses, log=root / "hub.log",
               mem_limit="768M")
     process = None
     request.addfinalizer(lambda: _teardown(hub, process))
@@ -198,7 +199,7 @@ def centre_hub(proxy_command, request):
     setup = subprocess.run(
         [sys.executable, str(HUB_DIR / "setup_centre.py"), "--courses", str(courses_file),
          "--course-root", str(hub.course_root), "--exchange", str(hub.exchange),
-         "--home-base", str(root / "home"), "--records-account", roster["records"], "--create-users"],
+         "--exam-outbox", str(hub.exam_outbox), "--home-base", str(root / "home"), "--records-account", roster["records"], "--create-users"],
         capture_output=True, text=True, timeout=120)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     os.chmod(root / "home", 0o755)
@@ -214,6 +215,7 @@ def centre_hub(proxy_command, request):
         DANGXIAO_HUB_DATA=str(root / "hub"),
         DANGXIAO_HUB_COURSE_ROOT=str(hub.course_root),
         DANGXIAO_EXCHANGE=str(hub.exchange),
+        DANGXIAO_HUB_EXAM_OUTBOX=str(hub.exam_outbox),
         DANGXIAO_HUB_IP="127.0.0.1",
         DANGXIAO_HUB_PORT=str(port),
         DANGXIAO_HUB_API_PORT=str(free_port()),

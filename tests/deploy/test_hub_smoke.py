@@ -402,3 +402,95 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
 
     b_only = study[study["学号"] == b.name]
     assert (b_only["学习时长（分钟）"] == 0).all()
+
+
+A01_KEY = {  # the a01 blueprint's own items (assignments/assessments/a01.yaml)
+    "a01-q1": "坚持规模扩张",
+    "a01-q2": ["坚持党的全面领导", "坚持法治思维", "坚持改革创新"],
+    "a01-q3": True,
+    "a01-q4": "战斗堡垒",
+    "a01-q5": "一居（村）一律师",
+}
+
+
+@pytest.mark.browser
+def test_a01_taken_on_the_hub_is_graded_in_the_course(centre_hub, graded, login):
+    """A test without code on the hub: trainee A takes a01 in Chromium at the records service (signed in by
+    the hub, her own server not needed) and answers by the key; the finished paper lands in her course's
+    outbox folder, readable by the course's grader and nobody else; the instructor collects it in the
+    course's formgrader service and `dangxiao autograde a01` gives it the 10 points the key gives."""
+    import pwd
+    import stat
+
+    from playwright.sync_api import expect, sync_playwright
+
+    hub = centre_hub
+    a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
+    course, course_dir = graded["course"], graded["course_dir"]
+    home = graded["instructor"].web.get(f"{hub.url}/hub/home", timeout=60).content.decode("utf-8")
+    assert f'href="{RECORDS}exam/a01"' in home  # the hub home page lists the tests
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.set_default_timeout(120_000)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", a.name)
+            page.fill("#password_input", hub.password)
+            page.click("#login_submit")
+            page.wait_for_load_state()
+            page.goto(f"{hub.url}{RECORDS}exam/a01")
+            page.click("#dx-start")
+            page.wait_for_selector(".dx-item")
+            # the hub checks XSRF on a script's cookie-authenticated GET too: send the token as exam.js does
+            state = page.evaluate("url => { const m = document.cookie.match(/(?:^|;\\s*)_xsrf=([^;]*)/); "
+                                  "return fetch(url, {headers: {'X-XSRFToken': m ? decodeURIComponent(m[1]) : ''}})"
+                                  ".then(r => r.json()); }", f"{RECORDS}dangxiao/api/exam/a01")
+            for item in state["paper"]["items"]:
+                key = A01_KEY[item["id"]]
+                if item["type"] == "truefalse":
+                    key = item["options"][0] if key else item["options"][1]
+                for option in key if isinstance(key, list) else [key]:
+                    page.locator(f"article[data-item-id='{item['id']}'] input[value='{option}']").check()
+                page.wait_for_selector(f"[data-saved-for='{item['id']}']:has-text('已保存')")
+            page.click("#dx-submit")
+            page.click("#dx-confirm-yes")
+            expect(page.locator("#dx-result")).to_contain_text("10")  # a01 shows the score at once
+        finally:
+            browser.close()
+
+    # The paper is in her course's outbox folder: the grader's group may read it, nobody else.
+    paper = hub.exam_outbox / course / "a01" / f"{a.name}.json"
+    assert paper.is_file(), sorted(str(p) for p in hub.exam_outbox.rglob("*"))
+    grader = pwd.getpwnam(hub.roster["grader"])
+    assert paper.stat().st_gid == grader.pw_gid and stat.S_IMODE(paper.stat().st_mode) == 0o640
+    assert stat.S_IMODE(paper.parent.stat().st_mode) & 0o007 == 0
+    probes = {"read A's paper": f"open({str(paper)!r}).read()",
+              "list the outbox": f"os.listdir({str(hub.exam_outbox / course)!r})"}
+    code = "import json, os\nresults = {}\n"
+    for name, probe in probes.items():
+        code += (f"try:\n    {probe}\n    results[{name!r}] = 'read'\n"
+                 f"except PermissionError:\n    results[{name!r}] = 'PermissionError'\n")
+    code += "print(json.dumps(results))\n"
+    assert json.loads(b.execute(f"/user/{b.name}/", code).strip().splitlines()[-1]) == \
+        {name: "PermissionError" for name in probes}
+    # B's token sees B's own test state, none of A's paper
+    mine = b.api("GET", f"{RECORDS}dangxiao/api/exam/a01")
+    assert mine.status_code == 200 and mine.json().get("attempts_used") == 0, mine.text[:300]
+
+    # The instructor, in the course's formgrader service: release, collect from the outbox, autograde.
+    instructor = graded["instructor"]
+    service = f"/services/{course}/"
+    collect = ["dangxiao", "exam", "collect", "a01", "--outbox", str(hub.exam_outbox / course), "--course", course_dir]
+    outputs = []
+    for command in (["dangxiao", "release", "a01"], collect, collect, ["dangxiao", "autograde", "a01", "--course", course_dir]):
+        done = run_command(instructor, service, command, course_dir)
+        assert done["rc"] == 0, (command, done)
+        outputs.append(done["out"])
+    assert "写出 1 份提交" in outputs[1] and "已收取过 1 份" in outputs[2]  # collecting again changes nothing
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir}/gradebook.db", course_id=course) as gradebook:
+        assert gradebook.find_submission("a01", a.name).score == 10.0
