@@ -14,6 +14,7 @@ Run it alone: `pytest -m hub`.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -69,6 +70,31 @@ def render_lesson(session, path: str, attempts: int = 2, deadline_s: float = 240
         except (OSError, TimeoutError) as error:  # requests' errors are OSErrors
             failures.append(repr(error))
     pytest.fail(f"Voila page {path} failed {attempts} times: {failures}")
+
+
+@contextlib.contextmanager
+def signed_in_page(hub, name: str, prepare=None, **page_options):
+    """A headless Chromium page signed in through the hub's login form as `name`; `prepare(page)` runs
+    before the sign-in (a route, a fake clock)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            page = browser.new_page(**page_options)
+            page.set_default_timeout(120_000)
+            if prepare is not None:
+                prepare(page)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", name)
+            page.fill("#password_input", hub.password)
+            page.click("#login_submit")
+            page.wait_for_load_state()
+            yield page
+        finally:
+            browser.close()
 
 
 def run_command(session, base: str, command: list[str], cwd: str) -> dict:
@@ -232,7 +258,7 @@ def test_home_page_shows_chinese_course_title(centre_hub, graded, login):
 def test_browser_login_home_page_and_voila_lesson(centre_hub, graded):
     """In Chromium: log in through the hub's form, see the course's Chinese title on the home page,
     follow the lesson link to Voila under /user/<name>/voila/ and see the lesson and a live widget."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     hub = centre_hub
     trainee = graded["trainees"]["trainee_a"]
@@ -245,32 +271,18 @@ def test_browser_login_home_page_and_voila_lesson(centre_hub, graded):
             outside.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(120_000)
-            page.route("**/*", only_loopback)
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("#username_input", trainee.name)
-            page.fill("#password_input", hub.password)
-            page.click("#login_submit")
-            page.wait_for_load_state()
-            page.goto(f"{hub.url}/hub/home")
-            courses = page.locator("#dangxiao-courses")
-            expect(courses.get_by_text("基层治理能力提升专题培训（测试一期）")).to_be_visible()
-            expect(courses.get_by_text("基层治理能力提升专题培训（测试二期）")).to_have_count(0)
-            expect(courses.get_by_role("link", name="Formgrader")).to_have_count(0)  # a trainee does not grade
-            lesson = courses.get_by_role("link", name="从这里开始：课程介绍与使用方法")
-            href = lesson.get_attribute("href")
-            assert href == f"/user/{trainee.name}/voila/render/lessons/m0_start.ipynb"
-            page.goto(hub.url + href)
-            expect(page.get_by_role("heading", name="导学：从这里开始")).to_be_visible()
-            expect(page.locator(".jupyter-widgets").first).to_be_attached()
-        finally:
-            browser.close()
+    with signed_in_page(hub, trainee.name, prepare=lambda p: p.route("**/*", only_loopback)) as page:
+        page.goto(f"{hub.url}/hub/home")
+        courses = page.locator("#dangxiao-courses")
+        expect(courses.get_by_text("基层治理能力提升专题培训（测试一期）")).to_be_visible()
+        expect(courses.get_by_text("基层治理能力提升专题培训（测试二期）")).to_have_count(0)
+        expect(courses.get_by_role("link", name="Formgrader")).to_have_count(0)  # a trainee does not grade
+        lesson = courses.get_by_role("link", name="从这里开始：课程介绍与使用方法")
+        href = lesson.get_attribute("href")
+        assert href == f"/user/{trainee.name}/voila/render/lessons/m0_start.ipynb"
+        page.goto(hub.url + href)
+        expect(page.get_by_role("heading", name="导学：从这里开始")).to_be_visible()
+        expect(page.locator(".jupyter-widgets").first).to_be_attached()
     assert outside == []
 
 
@@ -294,60 +306,46 @@ def test_lesson_time_reaches_the_records_service_and_the_report(centre_hub, grad
 
     import pandas as pd
     import requests
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     hub = centre_hub
     a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
     lesson_url = f"{hub.url}/user/{a.name}/{LESSON_PAGE}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
+    # Ten minutes in the past: fast-forwarded heartbeats carry times the service believes.
+    with signed_in_page(hub, a.name, locale="zh-CN", prepare=lambda p: p.clock.install(time=time.time() - 600)) as page:
+        page.goto(f"{hub.url}/hub/home")
+        expect(page.locator("#dangxiao-my-study a")).to_have_attribute("href", f"{RECORDS}me")
+        page.goto(lesson_url)
         try:
-            page = browser.new_page(locale="zh-CN")
-            page.set_default_timeout(120_000)
-            # Ten minutes in the past: fast-forwarded heartbeats carry times the service believes.
-            page.clock.install(time=time.time() - 600)
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("#username_input", a.name)
-            page.fill("#password_input", hub.password)
-            page.click("#login_submit")
-            page.wait_for_load_state()
-            page.goto(f"{hub.url}/hub/home")
-            expect(page.locator("#dangxiao-my-study a")).to_have_attribute("href", f"{RECORDS}me")
-            page.goto(lesson_url)
-            try:
-                expect(page.locator("#dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）", timeout=180_000)
-            except AssertionError:
-                log = "\n".join(line for line in hub.log_tail(400_000).splitlines()
-                                 if "dangxiao" in line or "records" in line or "Traceback" in line or "Error" in line)
-                pytest.fail(f"no account bar on the lesson page:\n{log[-12000:]}")
-            assert "/hub/login" not in page.url  # the hub's sign-in carried over: nobody signs in twice
-            expect(page.locator("#dx-account a", has_text="我的学习")).to_have_attribute("href", f"{RECORDS}me")
-            quiz = page.locator(".dangxiao-quiz").first
-            quiz.get_by_role("radio", name="Shift + Enter").check()
-            quiz.get_by_role("button", name="提交").click()
-            expect(quiz.get_by_text("回答正确")).to_be_visible()
-            page.fill(".dangxiao-reflection textarea", HUB_NOTE)
-            for _ in range(3):  # three heartbeats of 30 s, each with input just before it
-                page.mouse.move(100, 200)
-                page.clock.run_for(31_000)
-            page.wait_for_function(f"() => !localStorage.getItem('dangxiao-events:{a.name}') || "
-                                   f"JSON.parse(localStorage.getItem('dangxiao-events:{a.name}')).length === 0",
-                                   timeout=60_000)
-            page.wait_for_timeout(3000)  # the kernel's debounced note and its send loop
-            page.goto(f"{hub.url}{RECORDS}me")
-            row = page.locator("tr[data-lesson-id=m0-start]")
-            assert float(row.locator(".dx-lesson-minutes").text_content()) >= 1.0
-            assert HUB_NOTE in page.text_content("#dx-notes")
-            expect(page.locator(".dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）")
-            # the page font comes from the service itself (offline first)
-            font = page.request.get(f"{hub.url}{RECORDS}voila/templates/dangxiao/static/fonts/"
-                                    "NotoSansCJKsc-Regular-subset.otf")
-            assert font.status == 200 and len(font.body()) > 100_000
-            assert page.request.get(f"{hub.url}{RECORDS}class").status == 403  # a trainee
-        finally:
-            browser.close()
+            expect(page.locator("#dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）", timeout=180_000)
+        except AssertionError:
+            log = "\n".join(line for line in hub.log_tail(400_000).splitlines()
+                             if "dangxiao" in line or "records" in line or "Traceback" in line or "Error" in line)
+            pytest.fail(f"no account bar on the lesson page:\n{log[-12000:]}")
+        assert "/hub/login" not in page.url  # the hub's sign-in carried over: nobody signs in twice
+        expect(page.locator("#dx-account a", has_text="我的学习")).to_have_attribute("href", f"{RECORDS}me")
+        quiz = page.locator(".dangxiao-quiz").first
+        quiz.get_by_role("radio", name="Shift + Enter").check()
+        quiz.get_by_role("button", name="提交").click()
+        expect(quiz.get_by_text("回答正确")).to_be_visible()
+        page.fill(".dangxiao-reflection textarea", HUB_NOTE)
+        for _ in range(3):  # three heartbeats of 30 s, each with input just before it
+            page.mouse.move(100, 200)
+            page.clock.run_for(31_000)
+        page.wait_for_function(f"() => !localStorage.getItem('dangxiao-events:{a.name}') || "
+                               f"JSON.parse(localStorage.getItem('dangxiao-events:{a.name}')).length === 0",
+                               timeout=60_000)
+        page.wait_for_timeout(3000)  # the kernel's debounced note and its send loop
+        page.goto(f"{hub.url}{RECORDS}me")
+        row = page.locator("tr[data-lesson-id=m0-start]")
+        assert float(row.locator(".dx-lesson-minutes").text_content()) >= 1.0
+        assert HUB_NOTE in page.text_content("#dx-notes")
+        expect(page.locator(".dx-account .dx-who")).to_have_text(f"{a.name}（{a.name}）")
+        # the page font comes from the service itself (offline first)
+        font = page.request.get(f"{hub.url}{RECORDS}voila/templates/dangxiao/static/fonts/"
+                                "NotoSansCJKsc-Regular-subset.otf")
+        assert font.status == 200 and len(font.body()) > 100_000
+        assert page.request.get(f"{hub.url}{RECORDS}class").status == 403  # a trainee
 
     # Privacy: each server token reads its owner's record only; no token, nothing.
     page_path = f"/user/{a.name}/{LESSON_PAGE}"
@@ -422,44 +420,31 @@ def test_a01_taken_on_the_hub_is_graded_in_the_course(centre_hub, graded, login)
     import pwd
     import stat
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     hub = centre_hub
     a, b = graded["trainees"]["trainee_a"], graded["trainees"]["trainee_b"]
     course, course_dir = graded["course"], graded["course_dir"]
     home = graded["instructor"].web.get(f"{hub.url}/hub/home", timeout=60).content.decode("utf-8")
     assert f'href="{RECORDS}exam/a01"' in home  # the hub home page lists the tests
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        try:
-            page = browser.new_page(locale="zh-CN")
-            page.set_default_timeout(120_000)
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("#username_input", a.name)
-            page.fill("#password_input", hub.password)
-            page.click("#login_submit")
-            page.wait_for_load_state()
-            page.goto(f"{hub.url}{RECORDS}exam/a01")
-            page.click("#dx-start")
-            page.wait_for_selector(".dx-item")
-            # the hub checks XSRF on a script's cookie-authenticated GET too: send the token as exam.js does
-            state = page.evaluate("url => { const m = document.cookie.match(/(?:^|;\\s*)_xsrf=([^;]*)/); "
-                                  "return fetch(url, {headers: {'X-XSRFToken': m ? decodeURIComponent(m[1]) : ''}})"
-                                  ".then(r => r.json()); }", f"{RECORDS}dangxiao/api/exam/a01")
-            for item in state["paper"]["items"]:
-                key = A01_KEY[item["id"]]
-                if item["type"] == "truefalse":
-                    key = item["options"][0] if key else item["options"][1]
-                for option in key if isinstance(key, list) else [key]:
-                    page.locator(f"article[data-item-id='{item['id']}'] input[value='{option}']").check()
-                page.wait_for_selector(f"[data-saved-for='{item['id']}']:has-text('已保存')")
-            page.click("#dx-submit")
-            page.click("#dx-confirm-yes")
-            expect(page.locator("#dx-result")).to_contain_text("10")  # a01 shows the score at once
-        finally:
-            browser.close()
+    with signed_in_page(hub, a.name, locale="zh-CN") as page:
+        page.goto(f"{hub.url}{RECORDS}exam/a01")
+        page.click("#dx-start")
+        page.wait_for_selector(".dx-item")
+        # the hub checks XSRF on a script's cookie-authenticated GET too: send the token as exam.js does
+        state = page.evaluate("url => { const m = document.cookie.match(/(?:^|;\\s*)_xsrf=([^;]*)/); "
+                              "return fetch(url, {headers: {'X-XSRFToken': m ? decodeURIComponent(m[1]) : ''}})"
+                              ".then(r => r.json()); }", f"{RECORDS}dangxiao/api/exam/a01")
+        for item in state["paper"]["items"]:
+            key = A01_KEY[item["id"]]
+            if item["type"] == "truefalse":
+                key = item["options"][0] if key else item["options"][1]
+            for option in key if isinstance(key, list) else [key]:
+                page.locator(f"article[data-item-id='{item['id']}'] input[value='{option}']").check()
+            page.wait_for_selector(f"[data-saved-for='{item['id']}']:has-text('已保存')")
+        page.click("#dx-submit")
+        page.click("#dx-confirm-yes")
+        expect(page.locator("#dx-result")).to_contain_text("10")  # a01 shows the score at once
 
     # The paper is in her course's outbox folder: the grader's group may read it, nobody else.
     paper = hub.exam_outbox / course / "a01" / f"{a.name}.json"
