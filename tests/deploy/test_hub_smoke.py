@@ -479,3 +479,34 @@ def test_a01_taken_on_the_hub_is_graded_in_the_course(centre_hub, graded, login)
 
     with Gradebook(f"sqlite:///{course_dir}/gradebook.db", course_id=course) as gradebook:
         assert gradebook.find_submission("a01", a.name).score == 10.0
+
+
+def test_formgrader_autograde_button_grades_in_the_sandbox(centre_hub, graded):
+    """The formgrader's Autograde button (its HTTP API, on the course's service, as the instructor's
+    browser calls it) grades inside the sandbox too: a submission whose answer cell tries to read the
+    gradebook next to it gets an error in its own output, never the file, and keeps its score."""
+    import nbformat
+
+    hub = centre_hub
+    b = graded["trainees"]["trainee_b"]
+    course_dir = Path(graded["course_dir"])
+    gradebook = course_dir / "gradebook.db"
+    (submission,) = (course_dir / "submitted" / b.name / ASSIGNMENT).glob("*.ipynb")
+    notebook = nbformat.read(submission, as_version=4)
+    probe = (f"try:\n    open({str(gradebook)!r}, 'rb').read()\n    print('GRADEBOOK READ')\n"
+             "except OSError as error:\n    print('GRADEBOOK BLOCKED', type(error).__name__)\n")
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "q4_answer":
+            cell.source = probe + cell.source  # B's unanswered cell, as if she had written this
+    nbformat.write(notebook, submission)
+    service = f"/services/{graded['course']}/"
+    response = graded["instructor"].api("POST", f"{service}formgrader/api/submission/{ASSIGNMENT}/{b.name}/autograde",
+                                        timeout=600)
+    assert response.status_code == 200 and response.json()["success"], response.text[:2000]
+    graded_copy = nbformat.read(course_dir / "autograded" / b.name / ASSIGNMENT / submission.name, as_version=4)
+    printed = "".join(o.get("text", "") for c in graded_copy.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "GRADEBOOK BLOCKED" in printed and "GRADEBOOK READ" not in printed, printed[-2000:]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{gradebook}", course_id=graded["course"]) as book:
+        assert book.find_submission(ASSIGNMENT, hub.roster["trainee_b"]).score == EXPECTED_SCORE["trainee_b"]
