@@ -132,10 +132,12 @@ async def sign_in(client: httpx.AsyncClient, base: str, account_id: str) -> dict
     xsrf = page.cookies.get("_xsrf")
     response = await client.post(base + "login", data={"username": account_id, "password": PASSWORD, "_xsrf": xsrf},
                                  headers={"Cookie": cookie_header({"_xsrf": xsrf})}, follow_redirects=False)
-    session = response.cookies.get("dangxiao-session")
+    from dangxiao.publishing.identity import SESSION_COOKIE  # renamed once (nginx hashes on it): never spelled here
+
+    session = response.cookies.get(SESSION_COOKIE)
     if response.status_code != 302 or not session:
         raise RuntimeError(f"sign-in of {account_id} failed: {response.status_code} {response.text[:200]}")
-    return {"_xsrf": xsrf, "dangxiao-session": session}
+    return {"_xsrf": xsrf, SESSION_COOKIE: session}
 
 
 async def sign_in_all(base: str, ids: list[str], writes: Writes, parallel: int = 8) -> dict[str, dict]:
