@@ -63,7 +63,12 @@ class OutboxExporter:
         folder = self.outbox / course
         if not folder.is_dir():
             raise DangxiaoError(f"{folder}: 课程的试卷目录不存在（运行 setup_centre.py）/ the course's outbox is missing")
-        write_attempt_file(folder, exams.attempt_file(store, attempt))
+        try:
+            record = exams.attempt_file(store, attempt)
+        except ValueError as error:  # pydantic: e.g. a hub name nbgrader cannot take as a folder name
+            raise DangxiaoError(f"学员 {attempt.account_id} 的试卷无法写出（学员 id 须为 ASCII 字母、数字、- 或 _）/ "
+                                f"cannot be written: {error.errors()[0]['msg'] if hasattr(error, 'errors') else error}") from None
+        write_attempt_file(folder, record)
         exams.mark_exported(store, attempt.id)
 
 
@@ -80,6 +85,7 @@ class ExamCatalog:
 
         self.course = course
         self.exporter = exporter if exporter is not None else (CourseExporter(course) if course is not None else None)
+        self._reported: set[tuple[int, str]] = set()  # (attempt, error) already in the log: the sweep retries quietly
         self.bank = load_bank()
         self.blueprints = {}
         self.errors: list[str] = []
@@ -138,7 +144,10 @@ class ExamCatalog:
             try:
                 self.exporter(store, blueprint, self.bank, attempt)
             except DangxiaoError as error:  # e.g. not released yet: kept in the record, retried next sweep
-                log.error("试卷未能写入 nbgrader（记录已保存，稍后重试）/ export failed, kept: %s", error)
+                if (attempt.id, str(error)) not in self._reported:  # once, not every 30 s for every paper
+                    self._reported.add((attempt.id, str(error)))
+                    log.error("试卷未能写入 nbgrader（记录已保存，每 %d 秒重试）/ export failed, kept and retried: %s",
+                              SWEEP_SECONDS, error)
 
 
 def _catalog(handler) -> ExamCatalog:

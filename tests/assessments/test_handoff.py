@@ -27,9 +27,9 @@ def _key(question):
     return list(question.answer) if question.type == "multiple" else question.answer
 
 
-@pytest.fixture
-def taken(tmp_path):
-    """t001 answers a01 by the key, t002 leaves it blank, t003 (in no course) answers too."""
+def take_a01(tmp_path):
+    """t001 answers a01 by the key, t002 leaves it blank, t003 (in no course) and li.si (a name nbgrader
+    cannot take) answer too; the papers are handed on twice, as two sweeps would."""
     store = open_store(f"sqlite:///{tmp_path / 'records.sqlite'}")
     store.import_roster([RosterRow(f"t00{n}", f"测试学员{n}（模拟）", "一班", password=f"trainee-pass-{n}") for n in (1, 2, 3)])
     bank = load_bank()
@@ -38,15 +38,22 @@ def taken(tmp_path):
     outbox = tmp_path / "outbox"
     (outbox / "c1").mkdir(parents=True)
     (outbox / "c1").chmod(0o2750)  # as setup_centre.py makes it: setgid, so papers keep the grader's group
-    catalog = ExamCatalog(assessments_dir(), None, OutboxExporter(outbox, {"t001": "c1", "t002": "c1"}))
-    for trainee in ("t001", "t002", "t003"):
+    store.ensure_account("li.si", "li.si", "trainee")  # a hub name nbgrader cannot take as a folder name
+    catalog = ExamCatalog(assessments_dir(), None, OutboxExporter(outbox, {"t001": "c1", "t002": "c1", "li.si": "c1"}))
+    for trainee in ("t001", "t002", "t003", "li.si"):
         attempt = exams.start_attempt(store, a01, bank, trainee, NOW)
         if trainee != "t002":
             for item in attempt.paper.items:
                 exams.save_answer(store, attempt.id, trainee, item.item_id, _key(full[item.item_id]), NOW)
         exams.finish(store, a01, bank, attempt.id, trainee, NOW + dt.timedelta(minutes=5))
     catalog.export(store, a01)
+    catalog.export(store, a01)  # the next sweep: what failed is retried, and not logged again
     return store, a01, full, outbox / "c1"
+
+
+@pytest.fixture
+def taken(tmp_path):
+    return take_a01(tmp_path)
 
 
 def test_the_service_leaves_each_paper_in_its_course_folder(taken, caplog):
@@ -58,8 +65,8 @@ def test_the_service_leaves_each_paper_in_its_course_folder(taken, caplog):
     assert {p.stat().st_gid for p in files} == {folder.stat().st_gid}
     record = json.loads(files[0].read_text(encoding="utf-8"))
     assert (record["trainee"], record["attempt"], len(record["answers"])) == ("t001", 1, 5)
-    (unsent,) = [a for a in exams.attempts_of(store, None, "a01") if a.exported_at is None]
-    assert unsent.account_id == "t003"
+    unsent = sorted(a.account_id for a in exams.attempts_of(store, None, "a01") if a.exported_at is None)
+    assert unsent == ["li.si", "t003"]
     # handed on once: another sweep rewrites nothing
     before = {p.name: p.stat().st_mtime_ns for p in files}
     ExamCatalog(assessments_dir(), None, OutboxExporter(folder.parent, {"t001": "c1", "t002": "c1"})).export(store, a01)
@@ -105,3 +112,13 @@ def test_the_grader_collects_them_once_and_refuses_forged_files(taken, tmp_path,
     (t001,) = exams.attempts_of(store, "t001", "a01")
     assert [i["id"] for i in data["items"]] == t001.paper.item_ids
     assert score_paper(t001.paper, full, data["answers"]).total == 10
+
+
+def test_a_paper_that_cannot_be_handed_on_is_logged_once_and_kept(tmp_path, caplog):
+    with caplog.at_level("ERROR", logger="dangxiao.publishing.exam_handlers"):
+        store, a01, _, _ = take_a01(tmp_path)
+    problems = [r.getMessage() for r in caplog.records if "export failed" in r.getMessage()]
+    assert len(problems) == 2, problems  # two exports, two papers that fail (t003, li.si): each said once
+    assert any("t003" in p and "不在任何课程" in p for p in problems)
+    assert any("li.si" in p and "ASCII" in p for p in problems)
+    assert all(a.submitted_at is not None for a in exams.attempts_of(store, None, "a01"))  # nothing lost
