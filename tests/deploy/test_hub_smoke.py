@@ -234,7 +234,7 @@ def test_trainee_server_has_lab_voila_and_limits(centre_hub, graded):
     from dangxiao.widgets.fonts import FONT_PATH
 
     font = f"{base}voila/templates/dangxiao/static/fonts/{FONT_PATH.name}"
-    assert f'url("{font}")' in page
+    assert f'url("{font}?v=' in page
     served = trainee.api("GET", font)
     assert served.status_code == 200 and served.content == FONT_PATH.read_bytes()
     # the formgrader runs as the course's service, never inside a trainee's server

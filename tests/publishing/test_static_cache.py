@@ -58,6 +58,20 @@ def test_versioned_urls_are_recognised():
     assert not is_versioned_url("/voila/files/map.png", {})
 
 
+def test_the_page_font_url_names_the_shipped_file_s_version():
+    """The pages ask for the CJK font with `?v=<sha256[:12]>`, kept immutable: a rebuilt font
+    (widgets/fonts/make_subset.py) must change that version, or browsers would keep the old one."""
+    import hashlib
+    import re
+
+    from dangxiao.widgets.fonts import FONT_PATH
+
+    macro = (FONT_PATH.parents[2] / "dangxiao_page.macro.html.j2").read_text(encoding="utf-8")
+    (version,) = re.findall(re.escape(FONT_PATH.name) + r"\?v=([0-9a-f]+)", macro)
+    assert version == hashlib.sha256(FONT_PATH.read_bytes()).hexdigest()[:12], "update ?v= in the page macro"
+    assert is_versioned_url("/voila/templates/dangxiao/static/fonts/" + FONT_PATH.name, {"v": [version.encode()]})
+
+
 def test_the_static_tag_follows_every_file(tmp_path):
     (tmp_path / "a.js").write_text("one")
     (tmp_path / "sub").mkdir()

@@ -53,7 +53,7 @@ def bare_page(bare_browser):
 
     def route(request_route):
         url = request_route.request.url
-        if url.endswith(FONT_PATH.name):
+        if FONT_PATH.name in url:
             page.font_requests.append(url)
         if url.startswith(("http://127.0.0.1:", "data:", "blob:", "about:")):
             request_route.continue_()
@@ -101,7 +101,8 @@ def test_gallery_chinese_uses_the_served_font_without_system_cjk(fixture_server,
         p.style.fontFamily = 'serif'; p.textContent = '党校课程'; document.body.appendChild(p); }""")
     control = rendering_fonts(bare_page, "#control")
     assert all(f["familyName"] != FONT_FAMILY and "CJK" not in f["familyName"] for f in control), control
-    assert bare_page.font_requests == [fixture_server.url + FONT_URL]
+    (requested,) = bare_page.font_requests
+    assert requested.startswith(fixture_server.url + FONT_URL + "?v=")  # versioned: kept for good
     assert bare_page.external_requests == []
 
 
@@ -119,6 +120,11 @@ def test_served_font_is_the_shipped_file(fixture_server):
     with urllib.request.urlopen(fixture_server.url + FONT_URL, timeout=60) as response:
         assert response.status == 200
         assert response.read() == FONT_PATH.read_bytes()
+    # as the pages ask for it, with its version: kept by the browser for good, never asked again
+    page = urllib.request.urlopen(fixture_server.url + "/", timeout=60).read().decode("utf-8")
+    (versioned,) = re.findall(re.escape(FONT_URL) + r"\?v=[0-9a-f]+", page)
+    with urllib.request.urlopen(fixture_server.url + versioned, timeout=60) as response:
+        assert "immutable" in response.headers["Cache-Control"], response.headers["Cache-Control"]
 
 
 def test_browser_with_its_own_cjk_font_does_not_download_it(fixture_server, browser):
@@ -132,5 +138,5 @@ def test_browser_with_its_own_cjk_font_does_not_download_it(fixture_server, brow
     page.goto(fixture_server.url + "/")
     fonts = rendering_fonts(page, "header h1")
     context.close()
-    assert not any(url.endswith(FONT_PATH.name) for url in requested), requested
+    assert not any(FONT_PATH.name in url for url in requested), requested
     assert fonts and all(f["familyName"] != FONT_FAMILY for f in fonts), fonts

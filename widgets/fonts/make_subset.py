@@ -8,7 +8,8 @@ character found in the project's datasets and seed articles, renames the family 
 must not use the Reserved Font Name "Source"; we also avoid clashing with an installed full Noto), and
 writes `NotoSansCJKsc-Regular-subset.otf` and `OFL.txt` where `FONT_PATH` says (the Voila template's
 static folder, which serves it to browsers). Needs fontTools (a
-matplotlib dependency).
+matplotlib dependency). Afterwards put the new file's version (first 12 hex digits of its SHA-256) in the
+font URL's `?v=` in `dangxiao_page.macro.html.j2`: browsers keep that URL for good (a test checks it).
 """
 from __future__ import annotations
 
