@@ -56,6 +56,8 @@ c.BubblewrapProvisioner.preload = ["numpy", "pandas", "matplotlib", "dangxiao.da
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "dangxiao.grading.feedback.ClearHiddenTestsFromFeedback",
+    # a test paper's essay rubric and key-point hints are the grader's, not the trainee's
+    "dangxiao.grading.essay_hints.HideGraderNotes",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # ... and must work offline: nbgrader's feedback template loads MathJax from a CDN; this one

@@ -59,6 +59,7 @@ __all__ = [
     "load_question_file",
     "load_bank",
     "get_question",
+    "bank_dir",
     "inline_question",
     "notebook_inline_questions",
     "INLINE_FILE",
@@ -440,6 +441,11 @@ def _bank_dir() -> Path:
     return datasets_dir() / "questions"
 
 
+def bank_dir() -> Path:
+    """Where the installed question bank is read from (its YAML files hold the keys)."""
+    return _bank_dir()
+
+
 def _known_source_ids() -> set[str] | None:
     try:
         from dangxiao import data
@@ -603,21 +609,18 @@ def _inline_questions_cached(path: str, mtime_ns: int) -> dict[str, Question]:
         source = cell.get("source", "")
         try:
             tree = ast.parse("".join(source) if isinstance(source, list) else str(source))
-        except SyntaxError:  # e.g. a cell with IPython magics: no inline question is read from it
+        except (SyntaxError, ValueError, RecursionError):  # magics, a NUL byte, absurd nesting: nothing read
             continue
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "inline"
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "Quiz"):
                 continue
-            try:  # only literal arguments: nothing in the notebook is run
+            try:  # only literal arguments: nothing in the notebook is run; any oddity leaves the call out
                 arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in _INLINE_ARGUMENTS}
-            except ValueError:
-                continue
-            if arguments.get("answer") is None or not isinstance(arguments.get("id"), str):
-                continue
-            try:
+                if arguments.get("answer") is None or not isinstance(arguments.get("id"), str):
+                    continue
                 found[arguments["id"]] = inline_question(**arguments)
-            except (QuestionBankError, TypeError):
+            except Exception:  # noqa: BLE001 -- e.g. {[1]} (TypeError), a bad question: not judged, never a 500
                 continue
     return found
 

@@ -13,15 +13,22 @@ every key point shows ✗. Grading again replaces the hint cell, it never adds a
 without essays are left alone, and jieba is loaded only when there is an essay to read.
 
 `paper_essay_hints(notebook)` gives the same hints for `dangxiao report <id> --hints`.
+
+The hints and the rubric are for the grader. `HideGraderNotes`, in `GenerateFeedback.preprocessors`, takes
+them out of the trainee's feedback page: a bank essay comes back in later papers, and its key points would
+be its answer.
 """
 from __future__ import annotations
 
 from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from dangxiao.assessments.nbgrader_route import DATA_CELL, ESSAY_META, position_grade_id, read_paper_literal
+from dangxiao.assessments.nbgrader_route import (
+    DATA_CELL, ESSAY_META, RUBRIC_HEADING, position_grade_id, read_paper_literal,
+)
 
-__all__ = ["EssayKeyPointHints", "paper_essay_hints", "course_paper_hints", "hint_lines", "HINT_CELL_PREFIX"]
+__all__ = ["EssayKeyPointHints", "HideGraderNotes", "paper_essay_hints", "course_paper_hints", "hint_lines",
+           "HINT_CELL_PREFIX"]
 
 #: id of the hint cell above essay position k: `hints-07`
 HINT_CELL_PREFIX = "hints-"
@@ -100,7 +107,7 @@ class EssayKeyPointHints(NbGraderPreprocessor):
         by_display = {index: (gid, hints) for index, gid, _, hints in found}
         cells = []
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "markdown" and cell.source.startswith(HINT_TITLE) and not cell.metadata.get("nbgrader"):
+            if _is_hint_cell(cell):
                 continue  # an earlier run's hints: written afresh below
             cells.append(cell)
             if index in by_display:
@@ -112,4 +119,19 @@ class EssayKeyPointHints(NbGraderPreprocessor):
                     hint.pop("id", None)
                 cells.append(hint)
         nb.cells = cells
+        return nb, resources
+
+
+def _is_hint_cell(cell) -> bool:
+    return cell.cell_type == "markdown" and cell.source.startswith(HINT_TITLE) and not cell.metadata.get("nbgrader")
+
+
+class HideGraderNotes(NbGraderPreprocessor):
+    """Feedback: drop the key-point hint cells, and an essay's rubric from its display cell."""
+
+    def preprocess(self, nb, resources):
+        nb.cells = [cell for cell in nb.cells if not _is_hint_cell(cell)]
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader") and RUBRIC_HEADING in cell.source:
+                cell.source = cell.source.split(RUBRIC_HEADING, 1)[0].rstrip()
         return nb, resources

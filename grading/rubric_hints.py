@@ -65,6 +65,19 @@ def _jieba():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    if jieba.dt.tmp_dir is None:
+        # jieba keeps its dictionary cache as /tmp/jieba.cache and loads it with marshal, unchecked: on a
+        # shared machine (the hub) anyone could plant that file under the grader. A private folder instead.
+        import os
+        import tempfile
+
+        private = os.path.join(tempfile.gettempdir(), f"dangxiao-jieba-{os.getuid()}")
+        os.makedirs(private, mode=0o700, exist_ok=True)
+        if os.stat(private).st_uid == os.getuid():
+            os.chmod(private, 0o700)
+            jieba.dt.tmp_dir = private
+        else:  # someone else made that folder first: keep no cache rather than read theirs
+            jieba.dt.tmp_dir = tempfile.mkdtemp(prefix="dangxiao-jieba-")
     return jieba
 
 

@@ -11,7 +11,9 @@ a per-course outbox that only that course's grader may read,
 and the grader turns them into submissions with `dangxiao exam collect <id> --outbox <outbox>/<course id>`.
 A file is replaced (atomically) only by a later attempt of the same trainee. Its shape is `AttemptFile`,
 validated on read; a file that does not validate, or whose paper is not the one the blueprint draws
-for that trainee and attempt, is refused with its path and cause, and the other files go on.
+for that trainee and attempt (a changed blueprint or bank, a file renamed), is refused with its path and
+cause, and the other files go on. The answers and the time cannot be checked that way: they are
+trusted because only the records service's account can write the folder.
 """
 from __future__ import annotations
 

@@ -60,6 +60,7 @@ __all__ = [
     "read_paper_literal",
     "EMPTY_PAPER_SOURCE",
     "ESSAY_META",
+    "RUBRIC_HEADING",
 ]
 
 DATA_CELL = "paper"
@@ -72,6 +73,8 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # nbgrader's Exchange.timestamp_fo
 
 #: metadata key of an essay's display cell in a submission: {"position", "item_id", "key_points"}
 ESSAY_META = "dangxiao"
+#: where an essay's rubric starts in its display cell (for the grader; feedback leaves it out)
+RUBRIC_HEADING = "**评分要点 / rubric:**"
 
 
 def position_grade_id(position: int) -> str:
@@ -303,7 +306,7 @@ def _display_cell(item, response: Any, raw: Any, question: Question | None) -> n
     else:
         rubric = rubric_lines(question) if question is not None else []
         if rubric:
-            lines.append("**评分要点 / rubric:**")
+            lines.append(RUBRIC_HEADING)
             lines += [f"- {_escape(line)}" for line in rubric]
     cell = new_markdown_cell("\n".join(lines))
     if item.type == "essay" and question is not None and question.key_points:

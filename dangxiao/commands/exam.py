@@ -111,8 +111,20 @@ def _collect_outbox(course: Path, outbox: Path, blueprint, bank) -> int:
     from dangxiao.assessments.nbgrader_route import TIMESTAMP_FORMAT, write_submission
     from dangxiao.assessments.paper import Paper
 
-    if not outbox.is_dir():
+    import os
+
+    if not outbox.is_dir() or not os.access(outbox, os.R_OK | os.X_OK):
         raise DangxiaoError(f"{outbox}: 目录不存在或无权读取 / no such folder, or not readable")
+    papers = outbox / blueprint.id
+    if not papers.is_dir():
+        courses = sorted(p.parent.name for p in outbox.glob(f"*/{blueprint.id}"))
+        if courses:  # the outbox's root was given, not one course's folder
+            raise DangxiaoError(f"{outbox}: 这是各课程试卷目录的上一级，请指定课程的目录，如 {outbox / courses[0]} / "
+                                "give one course's folder")
+        print(f"{blueprint.id}: {papers} 还没有试卷（还没有人交卷）/ no papers yet")
+        return 0
+    if not os.access(papers, os.R_OK | os.X_OK):
+        raise DangxiaoError(f"{papers}: 无权读取（本命令须以课程的评分账号运行）/ not readable: run as the course's grader")
     written, skipped, failed = [], 0, []
     for path in attempt_files(outbox, blueprint.id):
         try:
@@ -123,8 +135,9 @@ def _collect_outbox(course: Path, outbox: Path, blueprint, bank) -> int:
                 raise DangxiaoError(f"{path}: 试卷格式有误 / malformed paper ({type(error).__name__})") from None
             drawn = draw_paper(blueprint, bank, record.trainee, record.attempt)
             if paper.trainee_id != record.trainee or paper.to_dict() != drawn.to_dict():
-                raise DangxiaoError(f"{path}: 不是蓝图为该学员第 {record.attempt} 次作答抽出的试卷（蓝图或题库改过？）/ "
-                                    "not the paper the blueprint draws for this trainee and attempt")
+                raise DangxiaoError(f"{path}: 不是蓝图 {blueprint.file} 为该学员第 {record.attempt} 次作答抽出的试卷"
+                                    "（蓝图或题库改过？本命令须与学习记录服务用同一份蓝图和题库，见 --blueprints、--bank）/ "
+                                    "not the paper this blueprint draws for this trainee and attempt")
             folder = course / "submitted" / record.trainee / blueprint.id
             stamp = record.submitted_at.astimezone(dt.timezone.utc).strftime(TIMESTAMP_FORMAT)
             if (folder / "timestamp.txt").is_file() and (folder / "timestamp.txt").read_text(encoding="utf-8").strip() == stamp:
@@ -133,7 +146,9 @@ def _collect_outbox(course: Path, outbox: Path, blueprint, bank) -> int:
             written.append(write_submission(course, record.trainee, paper, record.answers, record.submitted_at,
                                             bank=bank, replace=folder.exists()))
         except DangxiaoError as error:
-            failed.append(str(error))
+            failed.append(str(error) if str(error).startswith(str(path)) else f"{path}: {error}")
+        except OSError as error:  # the course folder, not the file: e.g. no room left, or not the grader
+            failed.append(f"{path}: 未能写入课程 {course}（{error.strerror}: {error.filename}）/ cannot write the submission")
     print(f"{blueprint.id}: 写出 {len(written)} 份提交，已收取过 {skipped} 份 / {len(written)} written, {skipped} already there")
     for folder in written:
         print(f"  {folder}")

@@ -63,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if is_built_paper(course / "source" / assignment / f"{assignment}.ipynb"):
         print(f"  这是测验试卷：学员在课程网站 /exam/{assignment} 作答，不发到交换目录 / "
               "a test paper, taken on the site: not released to the exchange")
+        outbound = Path(api.exchange_root) / api.course_id / "outbound" / assignment
+        if outbound.exists():  # released before it became a test (e.g. the JupyterLab a01)
+            print(f"  注意 / note: 交换目录里还有以前发布的 {assignment}（{outbound}），学员仍能在 JupyterLab 领取；"
+                  f"撤回：nbgrader list --remove {assignment} / an earlier release is still in the exchange")
     elif not args.no_exchange:
         check_result(api.release_assignment(assignment),
                      f"{course}: 发布到交换目录失败 / release_assignment failed (已发布过请加 --force)")

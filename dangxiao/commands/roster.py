@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "import":
         rows = read_roster(args.file)  # the whole file is checked before the store is touched
         store = open_store(args.db)
-        accounts = store.import_roster(rows)
+        try:
+            accounts = store.import_roster(rows)
+        except DangxiaoError as error:  # e.g. a staff member's id in the roster: nothing was imported
+            raise DangxiaoError(f"{args.file}: {error}") from None
         from dangxiao.paths import data_dir
 
         stem = args.sheet or data_dir() / f"账号单-{datetime.now():%Y%m%d-%H%M%S}"

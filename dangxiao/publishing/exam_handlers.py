@@ -28,7 +28,7 @@ from dangxiao.publishing.records_handlers import RecordsPage
 from dangxiao.records import exams
 
 __all__ = ["ExamCatalog", "CourseExporter", "OutboxExporter", "exam_handlers", "SWEEP_SECONDS",
-           "parse_object", "answer_fields", "attempt_field", "run_refusing", "error_json", "now_utc"]
+           "parse_object", "answer_fields", "attempt_field", "run_refusing", "error_json", "now_utc", "export_quietly"]
 
 SWEEP_SECONDS = 30
 log = logging.getLogger(__name__)
@@ -41,7 +41,10 @@ class CourseExporter:
         self.course = Path(course)
 
     def __call__(self, store, blueprint, bank, attempt) -> None:
-        exams.export_attempt(store, blueprint, bank, attempt, self.course)
+        try:
+            exams.export_attempt(store, blueprint, bank, attempt, self.course)
+        except OSError as error:
+            raise DangxiaoError(f"{error.filename or self.course}: 无法写入提交（{error.strerror}）/ cannot write") from None
 
 
 class OutboxExporter:
@@ -68,7 +71,10 @@ class OutboxExporter:
         except ValueError as error:  # pydantic: e.g. a hub name nbgrader cannot take as a folder name
             raise DangxiaoError(f"学员 {attempt.account_id} 的试卷无法写出（学员 id 须为 ASCII 字母、数字、- 或 _）/ "
                                 f"cannot be written: {error.errors()[0]['msg'] if hasattr(error, 'errors') else error}") from None
-        write_attempt_file(folder, record)
+        try:
+            write_attempt_file(folder, record)
+        except OSError as error:  # e.g. the folder's owner or mode was changed by hand
+            raise DangxiaoError(f"{folder}: 无法写入试卷（{error.strerror}）/ cannot write the paper") from None
         exams.mark_exported(store, attempt.id)
 
 
@@ -143,11 +149,11 @@ class ExamCatalog:
                 continue
             try:
                 self.exporter(store, blueprint, self.bank, attempt)
-            except DangxiaoError as error:  # e.g. not released yet: kept in the record, retried next sweep
-                if (attempt.id, str(error)) not in self._reported:  # once, not every 30 s for every paper
-                    self._reported.add((attempt.id, str(error)))
+            except Exception as error:  # noqa: BLE001 -- e.g. not released yet: kept in the record, retried
+                if (attempt.id, repr(error)) not in self._reported:  # once, not every 30 s for every paper
+                    self._reported.add((attempt.id, repr(error)))
                     log.error("试卷未能写入 nbgrader（记录已保存，每 %d 秒重试）/ export failed, kept and retried: %s",
-                              SWEEP_SECONDS, error)
+                              SWEEP_SECONDS, error, exc_info=not isinstance(error, DangxiaoError))
 
 
 def _catalog(handler) -> ExamCatalog:
@@ -195,6 +201,15 @@ def error_json(handler, status_code: int, **kwargs) -> None:
     reason = getattr(error, "log_message", None) or handler._reason
     handler.set_header("Content-Type", "application/json")
     handler.finish(json.dumps({"message": reason}, ensure_ascii=False))
+
+
+async def export_quietly(catalog: ExamCatalog, store, blueprint) -> None:
+    """Hand the papers on right after 交卷; whatever goes wrong there, the trainee's paper is already
+    finished and kept, so they get their page, and the sweep tries again (its own log says why)."""
+    try:
+        await in_thread(catalog.export, store, blueprint)
+    except Exception:  # noqa: BLE001 -- the record is intact; never a 500 after a successful 交卷
+        log.exception("交卷后写出试卷失败，稍后重试 / handing the paper on failed, retried by the sweep")
 
 
 def now_utc() -> _dt.datetime:
@@ -263,7 +278,7 @@ class ExamSubmitHandler(ExamAPI):
         await self.run(exams.finish, store, blueprint, catalog.bank, attempt_id, self.current_user.username,
                        self.now(), "trainee")
         if not getattr(self.current_user, "is_staff", False):
-            await in_thread(catalog.export, store, blueprint)
+            await export_quietly(catalog, store, blueprint)
         await self.state(blueprint)
 
 

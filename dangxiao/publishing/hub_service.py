@@ -340,7 +340,7 @@ class ExamSubmitHandler(ExamAPIHandler):
         await exam_api.run_refusing(self, exam_records.finish, self.config.store, blueprint, catalog.bank, attempt_id,
                                     account.id, exam_api.now_utc(), "trainee")
         if not account.is_staff:
-            await in_thread(catalog.export, self.config.store, blueprint)
+            await exam_api.export_quietly(catalog, self.config.store, blueprint)
         await self.state(account, blueprint)
 
 
@@ -354,7 +354,21 @@ def hub_exam_catalog(assessments: Path, outbox: Path | None, course_of: dict[str
     if catalog.blueprints:
         print(f"测验 / tests: {', '.join(sorted(catalog.blueprints))}（试卷写到 papers to {outbox or '（只在记录中 / record only）'}）",
               flush=True)
+        from dangxiao.questions import bank_dir
+
+        if any(_readable_by_all(p) for p in sorted(bank_dir().glob("*.yaml"))):
+            # On the hub a trainee runs code in her own server, from the same installation: the bank's keys
+            # are hers to read. Said at every start, because it is a protection `dangxiao serve` has.
+            print(f"⚠ 注意 / WARNING: 题库 {bank_dir()} 对所有账号可读；Hub 上学员能运行代码，可以读到答案，计分测验的"
+                  "答案在这里不保密（见 deploy/README.md 2.7）/ the question bank, with its keys, is readable by every "
+                  "account: on the hub a trainee can read a counted test's answers", flush=True)
     return catalog
+
+
+def _readable_by_all(path: Path) -> bool:
+    """Can any account read `path` (it and every parent folder open to "other")?"""
+    path = path.resolve()
+    return bool(path.stat().st_mode & 0o004) and all(parent.stat().st_mode & 0o001 for parent in path.parents)
 
 
 def start_exam_sweep(config: ServiceConfig) -> None:

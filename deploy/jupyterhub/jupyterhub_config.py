@@ -289,14 +289,16 @@ except Exception as error:  # the hub must still start without the lesson catalo
     print(f"jupyterhub_config: 课程目录不可用 / lesson catalog unavailable: {error}", file=sys.stderr)
     lessons = []
 
-try:
-    from dangxiao.assessments import load_blueprint
+exams = []  # the home page's list of tests; a bad blueprint is left out (the records service says why)
+for blueprint_path in sorted(ASSESSMENTS.glob("*.yaml")):
+    try:
+        from dangxiao.assessments import load_blueprint
+        from dangxiao.questions import load_bank
 
-    exams = [{"id": b.id, "title": b.title, "practice": not b.counted}
-             for b in (load_blueprint(path) for path in sorted(ASSESSMENTS.glob("*.yaml")))]
-except Exception as error:  # the hub must still start; the records service says which blueprint is wrong
-    print(f"jupyterhub_config: 测验蓝图不可用 / blueprints unavailable: {error}", file=sys.stderr)
-    exams = []
+        blueprint = load_blueprint(blueprint_path, bank=load_bank())  # checked as the service checks it
+        exams.append({"id": blueprint.id, "title": blueprint.title, "practice": not blueprint.counted})
+    except Exception as error:  # the hub must still start
+        print(f"jupyterhub_config: 测验蓝图不可用 / blueprint unavailable: {blueprint_path}: {error}", file=sys.stderr)
 
 c.JupyterHub.template_paths = [str(HERE / "templates")]
 c.JupyterHub.template_vars = {

@@ -75,8 +75,6 @@ def install_course(course, course_root: Path, grader: pwd.struct_passwd) -> Path
     target.mkdir()
     shutil.copy2(source / "nbgrader_config.py", target / "nbgrader_config.py")
     shutil.copytree(source / "source", target / "source")
-    if (source / "assessments").is_dir():  # the test blueprints: `dangxiao exam build / collect` in the course
-        shutil.copytree(source / "assessments", target / "assessments")
     with open(target / "nbgrader_config.py", "a", encoding="utf-8") as handle:
         handle.write(f"\n{CONFIG_MARK}\nc.CourseDirectory.course_id = {course.id!r}\n")
     for folder, _dirs, files in os.walk(target):
@@ -89,7 +87,16 @@ def install_course(course, course_root: Path, grader: pwd.struct_passwd) -> Path
 
 
 def ensure_exam_outbox(outbox: Path, course, records: pwd.struct_passwd, grader: pwd.struct_passwd) -> Path:
-    """`<outbox>/<course id>`: written by the records service, read by the course's grader, nobody else."""
+    """`<outbox>/<course id>`: written by the records service, read by the course's grader, nobody else.
+    The folder's group is the grader's own group, so that group must hold nobody else (an account made
+    here has one of its own, `useradd --user-group`; a reused one might have e.g. `users`)."""
+    import grp
+
+    group = grp.getgrgid(grader.pw_gid)
+    others = sorted(set(group.gr_mem) | {p.pw_name for p in pwd.getpwall() if p.pw_gid == group.gr_gid} - {grader.pw_name})
+    if others:
+        raise SystemExit(f"{course.grader}: 主组 {group.gr_name} 还有其他账号（{', '.join(others[:5])}），"
+                         f"他们能读到本课程学员的试卷；请给评分账号一个自己的组 / the grader's group has other members")
     outbox.mkdir(parents=True, exist_ok=True)
     os.chmod(outbox, 0o755)
     folder = outbox / course.id

@@ -56,7 +56,7 @@ def taken(tmp_path):
     return take_a01(tmp_path)
 
 
-def test_the_service_leaves_each_paper_in_its_course_folder(taken, caplog):
+def test_the_service_leaves_each_paper_in_its_course_folder(taken):
     store, a01, full, folder = taken
     files = attempt_files(folder, "a01")
     assert [p.name for p in files] == ["t001.json", "t002.json"]  # t003 is in no course: kept in the record
@@ -80,6 +80,10 @@ def test_the_grader_collects_them_once_and_refuses_forged_files(taken, tmp_path,
     assert main(["release", "a01", "--course", str(course)]) == 0
     collect = ["exam", "collect", "a01", "--outbox", str(folder), "--course", str(course)]
 
+    # the outbox's root instead of the course's folder: said, nothing collected
+    assert main(["exam", "collect", "a01", "--outbox", str(folder.parent), "--course", str(course)]) == 1
+    assert "上一级" in capsys.readouterr().err and not (course / "submitted").exists()
+
     assert main(collect) == 0
     assert "写出 2 份提交" in capsys.readouterr().out
     for trainee in ("t001", "t002"):
@@ -98,7 +102,7 @@ def test_the_grader_collects_them_once_and_refuses_forged_files(taken, tmp_path,
     (folder / "a01" / "t008.json").write_text("{}", encoding="utf-8")
     assert main(collect) == 1
     out = capsys.readouterr().out
-    assert "t009.json" in out and "不是蓝图为该学员" in out
+    assert "t009.json" in out and "为该学员第 1 次作答抽出的试卷" in out
     assert "t008.json" in out and "已收取过 2 份" in out
     assert not (course / "submitted" / "t009").exists()
     # the submission holds her paper and her answers, which earn what the key gives (autograde: tests/assignments)

@@ -234,6 +234,13 @@ def test_formgrader_sees_key_point_hints_above_each_essay(graded, capsys):
     assert main(["report", "quiz", "--course", str(course), "--no-records", "--hints"]) == 0
     printed = capsys.readouterr().out
     assert "zhang_san · quiz · item_" in printed and "✓ 党建引领（依据：党建引领）" in printed and "✗ 法治保障" in printed
+    # the trainee's feedback page has neither the hints nor the rubric (the essay comes back in later papers)
+    assert main(["feedback", "quiz", "--course", str(course), "--student", "zhang_san"]) == 0
+    (page,) = course.glob("feedback/zhang_san/quiz/*.html")
+    html = page.read_text(encoding="utf-8")
+    essay = next(i for i in graded["papers"]["zhang_san"].items if i.type == "essay")
+    assert essay.stem in html and "要点提示" not in html and "评分要点" not in html
+    assert "党建引领" in html  # her own answer is still there
 
 
 def test_practice_is_not_written_to_nbgrader(graded, kit, tmp_path):

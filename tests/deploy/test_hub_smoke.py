@@ -427,6 +427,8 @@ def test_a01_taken_on_the_hub_is_graded_in_the_course(centre_hub, graded, login)
     course, course_dir = graded["course"], graded["course_dir"]
     home = graded["instructor"].web.get(f"{hub.url}/hub/home", timeout=60).content.decode("utf-8")
     assert f'href="{RECORDS}exam/a01"' in home  # the hub home page lists the tests
+    # trainees run code from the same installation as the bank: the service says the keys are not secret here
+    assert "计分测验的答案在这里不保密" in hub.log_tail(2_000_000), "no warning that the bank is readable"
     with signed_in_page(hub, a.name, locale="zh-CN") as page:
         page.goto(f"{hub.url}{RECORDS}exam/a01")
         page.click("#dx-start")

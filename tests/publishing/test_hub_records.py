@@ -86,6 +86,8 @@ def test_inline_keys_are_read_from_literals_only(tmp_path):
         new_code_cell('%matplotlib inline\nQuiz.inline(id="t-q3", type="truefalse", stem="判断。", answer=False)'),
         new_code_cell('Quiz.inline(id="t-q4", type="single", stem="选。", options=["甲", "乙"], answer=None)'),
         new_code_cell('Quiz.inline(id="t-q5", type="single", stem="选。", options=["甲", "乙"], answer="丙")'),
+        new_code_cell('Quiz.inline(id="t-q6", type="single", stem="选。", options={[1]}, answer="甲")'),
+        new_code_cell('x = 1\x00'),
     ])
     path = tmp_path / "lesson.ipynb"
     nbformat.write(notebook, path)

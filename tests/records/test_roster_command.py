@@ -62,6 +62,13 @@ def test_import_add_staff_reset_and_list(database_url, tmp_path):
         ("2026001", "trainee"), ("2026002", "trainee"), ("jiaoyuan", "instructor"), ("admin1", "admin")}
     assert ["2026001", "学员甲（模拟）", "一班", "某街道（模拟）", "trainee"] in lines
 
+    # a roster holding a staff login is refused whole, naming the file and the id
+    mixed = tmp_path / "第二批.csv"
+    mixed.write_text("学号,姓名,班级\n2026003,学员丙（模拟）,一班\njiaoyuan,某人（模拟）,一班\n", encoding="utf-8")
+    result = dangxiao(tmp_path, "roster", "--db", database_url, "import", str(mixed))
+    assert result.returncode == 1 and "第二批.csv" in result.stderr and "jiaoyuan" in result.stderr, result.stderr
+    assert "2026003" not in dangxiao(tmp_path, "roster", "--db", database_url, "list").stdout
+
 
 def test_errors_are_one_line_without_a_traceback(database_url, tmp_path):
     bad = tmp_path / "名单.csv"
