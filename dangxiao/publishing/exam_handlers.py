@@ -24,7 +24,7 @@ from jupyter_server.utils import url_path_join
 
 from dangxiao.errors import DangxiaoError
 from dangxiao.publishing.identity import in_thread, records_of
-from dangxiao.publishing.records_handlers import RecordsPage
+from dangxiao.publishing.records_handlers import RecordsPage, StaffPage
 from dangxiao.records import exams
 
 __all__ = ["ExamCatalog", "CourseExporter", "OutboxExporter", "exam_handlers", "SWEEP_SECONDS",
@@ -282,6 +282,18 @@ class ExamSubmitHandler(ExamAPI):
         await self.state(blueprint)
 
 
+class ExamReleaseHandler(StaffPage):
+    """The class page's 公布成绩: what `dangxiao exam release-results <id>` does, for an instructor."""
+
+    @tornado.web.authenticated
+    async def post(self, assessment_id: str):
+        self.prepare_staff()
+        blueprint = _catalog(self).get(assessment_id)
+        count = await in_thread(exams.release_results, records_of(self), blueprint)
+        log.info("%s released the results of %s (%d papers)", self.current_user.username, blueprint.id, count)
+        self.redirect(url_path_join(self.base_url, "dangxiao/class"))
+
+
 def exam_handlers(base_url: str, common: dict) -> list[tuple]:
     join = url_path_join
     api = r"/dangxiao/api/exam/([A-Za-z0-9_-]{1,64})"
@@ -291,4 +303,6 @@ def exam_handlers(base_url: str, common: dict) -> list[tuple]:
         (join(base_url, api + "/start"), ExamStartHandler),
         (join(base_url, api + "/answer"), ExamAnswerHandler),
         (join(base_url, api + "/submit"), ExamSubmitHandler),
+        (join(base_url, r"/dangxiao/class/exam/([A-Za-z0-9_-]{1,64})/release-results"), ExamReleaseHandler,
+         {"voila_configuration": common["voila_configuration"]}),
     ]

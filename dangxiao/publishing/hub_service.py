@@ -36,6 +36,7 @@ import tornado.web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
+from tornado.log import app_log
 
 from dangxiao.catalog import Catalog, load_catalog
 from dangxiao.credit_rule import CreditRule
@@ -207,7 +208,8 @@ class PageHandler(ServiceHandler):
             links["class"] = url_path_join(config.prefix, "class")
         template = self.settings["dangxiao_jinja"].get_template(name)
         self.set_header("Cache-Control", "no-store")
-        self.finish(template.render(base_url=config.prefix, user=None, hub_links=links, viewer=account, **values))
+        self.finish(template.render(base_url=config.prefix, user=None, hub_links=links, viewer=account,
+                                    xsrf_form_html=self.xsrf_form_html, **values))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """A page's error in Chinese, as `dangxiao serve` shows it (an API call gets JSON)."""
@@ -259,9 +261,24 @@ class ClassProgressHandler(StaffPage):
     @tornado.web.authenticated
     async def get(self):
         account = await self.staff()
-        values = await in_thread(views.class_progress, self.config.store, self.catalog(), self.config.rule,
-                                 self.get_argument("class", None) or None)
+        chosen = self.get_argument("class", None) or None
+        values = await in_thread(views.class_progress, self.config.store, self.catalog(), self.config.rule, chosen)
+        values["exams"] = await in_thread(views.exam_overview, self.config.store, self.config.exams, chosen)
         self.render_page("class.html", viewer=account, **values)
+
+
+class ExamReleaseHandler(StaffPage):
+    """The class page's 公布成绩 (the hub checks the form's XSRF token: it is cookie-authenticated)."""
+
+    @tornado.web.authenticated
+    async def post(self, assessment_id: str):
+        account = await self.staff()
+        if self.config.exams is None:
+            raise tornado.web.HTTPError(404, "no tests here")
+        blueprint = self.config.exams.get(assessment_id)
+        count = await in_thread(exam_records.release_results, self.config.store, blueprint)
+        app_log.info("%s released the results of %s (%d papers)", account.id, blueprint.id, count)
+        self.redirect(url_path_join(self.config.prefix, "class"))
 
 
 class TraineeNotesHandler(StaffPage):
@@ -400,6 +417,7 @@ def make_app(config: ServiceConfig) -> tornado.web.Application:
         (prefix + page + "class/?", ClassProgressHandler),
         (prefix + page + r"class/([A-Za-z0-9_.-]{1,64})", TraineeNotesHandler),
         (prefix + r"exam/([A-Za-z0-9_-]{1,64})", ExamPageHandler),
+        (prefix + page + r"class/exam/([A-Za-z0-9_-]{1,64})/release-results", ExamReleaseHandler),
         (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})", ExamStateHandler),
         (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})/start", ExamStartHandler),
         (prefix + r"dangxiao/api/exam/([A-Za-z0-9_-]{1,64})/answer", ExamAnswerHandler),

@@ -214,3 +214,28 @@ def notes_docx(title: str, name: str, account_id: str, notes: list[dict]) -> byt
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DOCX_DISPOSITION = "attachment; filename*=UTF-8''%E6%80%9D%E8%80%83%E9%A2%98%E7%AC%94%E8%AE%B0.docx"  # 思考题笔记.docx
+
+
+def exam_overview(store: RecordStore, exam_catalog, class_name: str | None) -> list[dict]:
+    """The class page's tests: per blueprint, how many trainees (of one class, or all) have handed in,
+    are still answering, passed; their mean score; whether results wait for the instructor's release."""
+    from dangxiao.records import exams
+
+    if exam_catalog is None:
+        return []
+    trainees = {a.id for a in store.accounts(role="trainee") if class_name is None or a.class_name == class_name}
+    overview = []
+    for blueprint in sorted(exam_catalog.blueprints.values(), key=lambda b: b.id):
+        attempts = [a for a in exams.attempts_of(store, None, blueprint.id) if a.account_id in trainees]
+        latest = {a.account_id: a for a in attempts if not a.open}  # attempts come in order: the last counts
+        results = [a.result for a in latest.values() if a.result]
+        percents = [r["percent"] for r in results if r.get("percent") is not None]
+        on_release = blueprint.counted and blueprint.show_results == "on_release"
+        overview.append({
+            "id": blueprint.id, "title": blueprint.title, "practice": not blueprint.counted,
+            "finished": len(latest), "answering": len({a.account_id for a in attempts if a.open} - set(latest)),
+            "passed": sum(1 for r in results if r.get("passed")),
+            "mean_percent": round(sum(percents) / len(percents), 1) if percents else None,
+            "on_release": on_release, "released": on_release and exams.results_released(store, blueprint),
+        })
+    return overview

@@ -245,8 +245,10 @@ class ClassProgressHandler(StaffPage):
     @tornado.web.authenticated
     async def get(self):
         self.prepare_staff()
-        values = await in_thread(views.class_progress, records_of(self), _catalog(self), _rule(self),
-                                 self.get_argument("class", None) or None)
+        chosen = self.get_argument("class", None) or None
+        values = await in_thread(views.class_progress, records_of(self), _catalog(self), _rule(self), chosen)
+        values["exams"] = await in_thread(views.exam_overview, records_of(self), self.settings.get("dangxiao_exams"),
+                                          chosen)
         self.page("class.html", **values)
 
 

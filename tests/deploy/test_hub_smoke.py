@@ -512,3 +512,23 @@ def test_formgrader_autograde_button_grades_in_the_sandbox(centre_hub, graded):
 
     with Gradebook(f"sqlite:///{gradebook}", course_id=graded["course"]) as book:
         assert book.find_submission(ASSIGNMENT, hub.roster["trainee_b"]).score == EXPECTED_SCORE["trainee_b"]
+
+
+@pytest.mark.browser
+def test_instructor_follows_and_releases_tests_on_the_hub(centre_hub, graded):
+    """The hub's class page lists the tests (a01: trainee A's paper, shown at once); the instructor's
+    公布成绩 for `final` goes through the hub's XSRF check on a cookie-authenticated form."""
+    hub, instructor = centre_hub, graded["instructor"]
+    with signed_in_page(hub, instructor.name, locale="zh-CN") as page:
+        page.goto(f"{hub.url}{RECORDS}class")
+        a01 = page.locator("#dx-class-exams tr[data-exam-id=a01]")
+        assert "交卷即显示" in a01.text_content()
+        final = page.locator("#dx-class-exams tr[data-exam-id=final]")
+        page.once("dialog", lambda dialog: dialog.accept())
+        final.get_by_role("button", name="公布成绩").click()
+        page.wait_for_url(f"{hub.url}{RECORDS}class")
+        assert "已公布" in page.locator("#dx-class-exams tr[data-exam-id=final]").text_content()
+    # a trainee cannot do it: the form's address refuses her
+    trainee = graded["trainees"]["trainee_b"]
+    refused = trainee.api("POST", f"{RECORDS}dangxiao/class/exam/final/release-results", allow_redirects=False)
+    assert refused.status_code == 403, refused.status_code

@@ -61,6 +61,7 @@ def exam_site(tmp_path_factory, support):
 
     open_store(db).import_roster([RosterRow("t001", "测试学员甲", "一班", password="trainee-pass-1"),
                                   RosterRow("t002", "测试学员乙", "一班", password="trainee-pass-2")])
+    open_store(db).add_staff("teach", "测试教员", "instructor", "teach-pass-1")
     server = support.server(support.root / "courses", ["--db", db, "--course", str(course), "--pool-size", "0"]).start()
     yield server, course, db
     server.stop()
@@ -213,6 +214,28 @@ def test_two_trainees_take_the_final(exam_site, browser, support):
         assert graduation.loc[trainee, "结业"] == ("合格" if attempt.result["passed"] else "不合格")
         text = "\n".join(p.text for p in Document(str(next(transcripts.glob(f"{trainee}-*.docx")))).paragraphs)
         assert f"{attempt.result['total']:g} / 100 分" in text and "合计学时" in text
+
+    # The instructor's class page: the final's two papers, and 公布成绩; then the trainee sees her score.
+    teacher = browser.new_context(locale="zh-CN")
+    page_t = teacher.new_page()
+    _sign_in(page_t, server.url, "teach", "teach-pass-1")
+    page_t.goto(server.url + "/dangxiao/class")
+    row = page_t.locator("#dx-class-exams tr[data-exam-id=final]")
+    assert [c.strip() for c in row.locator("td").all_text_contents()[1:3]] == ["2", "0"]
+    page_t.once("dialog", lambda dialog: dialog.accept())  # 确认公布？
+    row.get_by_role("button", name="公布成绩").click()
+    page_t.wait_for_url(server.url + "/dangxiao/class")
+    assert "已公布" in page_t.locator("#dx-class-exams tr[data-exam-id=final]").text_content()
+    teacher.close()
+    again = browser.new_context(locale="zh-CN")
+    page_a = again.new_page()
+    _sign_in(page_a, server.url, "t001", "trainee-pass-1")
+    page_a.goto(f"{server.url}/exam/final")
+    page_a.wait_for_selector("#dx-result")
+    attempt = attempts_of(store, "t001", "final")[0]
+    assert f"{attempt.result['total']:g}" in page_a.text_content("#dx-score")
+    assert "成绩由教员统一发布" not in page_a.text_content("#dx-result")
+    again.close()
 
 
 def _xsrf(context) -> str:
