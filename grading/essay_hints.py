@@ -65,17 +65,12 @@ def course_paper_hints(course, assignment: str) -> list[dict]:
     """`rubric_hints.course_hints` for a test paper: the rows of every submission's essays, the key
     points taken from each submission (no rubric file). A file that cannot be read is a row with its
     error; the others go on."""
-    from pathlib import Path
-
     import nbformat
 
-    course = Path(course)
-    for stage in ("autograded", "submitted"):
-        notebooks = sorted(course.glob(f"{stage}/*/{assignment}/*.ipynb"))
-        if notebooks:
-            break
+    from dangxiao.grading.rubric_hints import submission_notebooks
+
     rows = []
-    for path in notebooks:
+    for path in submission_notebooks(course, assignment):
         student = path.parent.parent.name
         try:
             notebook = nbformat.read(str(path), as_version=4)

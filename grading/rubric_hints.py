@@ -37,6 +37,7 @@ __all__ = [
     "load_rubric",
     "answers_in_notebook",
     "course_hints",
+    "submission_notebooks",
 ]
 
 # Function words that carry no content in a key point.
@@ -207,20 +208,28 @@ def answers_in_notebook(path: Path | str, cell_ids: Iterable[str]) -> dict[str, 
     return answers
 
 
+def submission_notebooks(course: Path | str, assignment: str) -> list[Path]:
+    """Each trainee's notebooks of `assignment`: the autograded copy where there is one, else the
+    submission (a trainee not graded yet is not left out because others are)."""
+    course = Path(course)
+    students = sorted({p.parent.name for stage in ("autograded", "submitted") for p in course.glob(f"{stage}/*/{assignment}")})
+    found = []
+    for student in students:
+        graded = course / "autograded" / student / assignment
+        found += sorted((graded if any(graded.glob("*.ipynb")) else course / "submitted" / student / assignment).glob("*.ipynb"))
+    return found
+
+
 def course_hints(course: Path | str, assignment: str, rubric: dict[str, list[KeyPoint]]) -> list[dict]:
     """Hints for every submission of `assignment` in an nbgrader course folder.
 
-    Reads `autograded/<student>/<assignment>/*.ipynb` (or `submitted/` when not autograded yet).
+    Reads each trainee's `autograded/<student>/<assignment>/*.ipynb`, or `submitted/` when that trainee is
+    not autograded yet.
     Returns dicts with student, notebook, cell, hints — or student, notebook, error for a file that
     could not be read (the others go on).
     """
-    course = Path(course)
     rows = []
-    for stage in ("autograded", "submitted"):
-        notebooks = sorted(course.glob(f"{stage}/*/{assignment}/*.ipynb"))
-        if notebooks:
-            break
-    for path in notebooks:
+    for path in submission_notebooks(course, assignment):
         student = path.parent.parent.name
         try:
             answers = answers_in_notebook(path, rubric)

@@ -61,6 +61,14 @@ def test_rubric_and_course_hints(tmp_path):
     assert [h.covered for h in good["hints"]] == [True, True]
     bad = next(r for r in rows if r["student"] == "s2")
     assert "essay.ipynb" in bad["error"]  # the broken file is named, the batch goes on
+    # s1 autograded, s2 not yet: s1 is read from autograded/, s2 still from submitted/
+    graded = tmp_path / "course" / "autograded" / "s1" / "a02"
+    graded.mkdir(parents=True)
+    cell.source = "只谈党建引领。"
+    nbformat.write(nb, graded / "essay.ipynb")
+    rows = course_hints(tmp_path / "course", "a02", rubric)
+    assert [h.covered for h in next(r for r in rows if r["student"] == "s1")["hints"]] == [True, False]
+    assert "error" in next(r for r in rows if r["student"] == "s2")
 
 
 def test_bad_rubric_is_a_clear_error(tmp_path):
