@@ -1,4 +1,5 @@
-"""Run code in one sandboxed kernel and return its output (for tests that run as another account).
+"""Run code in one sandboxed kernel and return its output: `run_code` (async) for test_sandbox, and
+`run_in_kernel` for tests that run as another account, in a process of its own.
 
     from kernel_helper import run_in_kernel; run_in_kernel("print(1)", fork=True)
 """
@@ -9,11 +10,14 @@ from traitlets.config import Config
 
 from dangxiao.grading.sandbox.host import SandboxHost
 from dangxiao.grading.sandbox.manager import SandboxKernelManager
+from dangxiao.grading.sandbox.provisioner import BubblewrapProvisioner
 
 
-async def _run(code: str, cwd: str, config: Config) -> str:
+async def run_code(code: str, cwd, config: Config, iopub_timeout: float = 120) -> str:
+    """The stream output (and tracebacks) of `code` run in a new sandboxed kernel started in `cwd`."""
     km = SandboxKernelManager(kernel_name="python3", config=config)
-    await km.start_kernel(cwd=cwd)
+    await km.start_kernel(cwd=str(cwd))
+    assert isinstance(km.provisioner, BubblewrapProvisioner)
     kc = km.client()
     kc.start_channels()
     try:
@@ -21,7 +25,7 @@ async def _run(code: str, cwd: str, config: Config) -> str:
         msg_id = kc.execute(code)
         out = []
         while True:
-            msg = await kc.get_iopub_msg(timeout=120)
+            msg = await kc.get_iopub_msg(timeout=iopub_timeout)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "stream":
@@ -40,6 +44,6 @@ def run_in_kernel(code: str, fork: bool = True) -> str:
     config.BubblewrapProvisioner.fork_kernels = fork
     with tempfile.TemporaryDirectory() as cwd:
         try:
-            return asyncio.run(_run(code, cwd, config))
+            return asyncio.run(run_code(code, cwd, config))
         finally:
             SandboxHost.close_all()

@@ -24,7 +24,6 @@ from dangxiao.grading.sandbox import host as sandbox_host
 from dangxiao.grading.sandbox.host import SandboxHost
 from dangxiao.grading.sandbox.layout import hidden_paths, python_binds
 from dangxiao.grading.sandbox.manager import SandboxKernelManager
-from dangxiao.grading.sandbox.provisioner import BubblewrapProvisioner
 
 needs_bwrap = pytest.mark.skipif(not os.access("/usr/bin/bwrap", os.X_OK), reason="bubblewrap (/usr/bin/bwrap) not installed")
 
@@ -51,29 +50,14 @@ PROBE = textwrap.dedent('''
 ''')
 
 
-async def _run_in_kernel(code: str, cwd: Path, config: Config) -> str:
-    km = SandboxKernelManager(kernel_name="python3", config=config)
-    await km.start_kernel(cwd=str(cwd))
-    assert isinstance(km.provisioner, BubblewrapProvisioner)
-    kc = km.client()
-    kc.start_channels()
-    try:
-        await kc.wait_for_ready(timeout=120)
-        msg_id = kc.execute(code)
-        out = []
-        while True:
-            msg = await kc.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                out.append("\n".join(msg["content"]["traceback"]))
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return "".join(out)
-    finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)
+def _kernel_helper():
+    """kernel_helper.py beside this file (tests import in importlib mode: no package to import from)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kernel_helper", Path(__file__).with_name("kernel_helper.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @needs_bwrap
@@ -89,7 +73,7 @@ def test_what_a_kernel_sees(fork, tmp_path, listener, no_leftovers):
     os.environ["DANGXIAO_TEST_SECRET"] = "grader-only"
     try:
         probe = PROBE.replace("PORT", str(listener.port)).replace("BANK", repr(hidden_paths()[0]))
-        out = asyncio.run(_run_in_kernel(probe, folder, config))
+        out = asyncio.run(_kernel_helper().run_code(probe, folder, config, iopub_timeout=60))
     finally:
         del os.environ["DANGXIAO_TEST_SECRET"]
         SandboxHost.close_all()
