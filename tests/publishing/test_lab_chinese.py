@@ -75,6 +75,19 @@ def _locale_setting(base: str) -> dict:
         return json.loads(response.read())
 
 
+def _chinese_menus(command: list[str], cwd: Path, env: dict, port: int, playwright_driver, support):
+    """Start the server `command` describes, check its default locale is zh_CN, and return the menu bar's
+    labels and any request that left the machine; the server is stopped whatever happens."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_lab(process, base)
+        assert _locale_setting(base)["schema"]["properties"]["locale"]["default"] == "zh_CN"
+        return _menu_labels(playwright_driver, support, base)
+    finally:
+        _stop(process)
+
+
 def test_dangxiao_lab_is_chinese(playwright_driver, support, tmp_path):
     course = tmp_path / "course"
     course.mkdir()
@@ -83,14 +96,7 @@ def test_dangxiao_lab_is_chinese(playwright_driver, support, tmp_path):
     env = lab_environment()
     env["HOME"] = str(tmp_path / "home")  # no user settings of whoever runs the suite
     env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "home" / ".jupyter")
-    process = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_lab(process, base)
-        assert _locale_setting(base)["schema"]["properties"]["locale"]["default"] == "zh_CN"
-        labels, outside = _menu_labels(playwright_driver, support, base)
-    finally:
-        _stop(process)
+    labels, outside = _chinese_menus(command, course, env, port, playwright_driver, support)
     assert "文件" in labels and "编辑" in labels, labels
     assert "File" not in labels
     assert outside == []
@@ -109,13 +115,6 @@ def test_the_hubs_user_servers_are_chinese(playwright_driver, support, tmp_path)
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={home}", f"--IdentityProvider.token={TOKEN}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    process = subprocess.Popen(command, cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_lab(process, base)
-        assert _locale_setting(base)["schema"]["properties"]["locale"]["default"] == "zh_CN"
-        labels, outside = _menu_labels(playwright_driver, support, base)
-    finally:
-        _stop(process)
+    labels, outside = _chinese_menus(command, home, env, port, playwright_driver, support)
     assert "文件" in labels, labels
     assert outside == []
