@@ -19,7 +19,7 @@ from traitlets.config import Config
 from dangxiao.cli import main
 from dangxiao.grading.autograde import UNCONFINED_NOTE, SandboxedExecute, sandboxed
 from dangxiao.grading.autograde.redact import RedactHiddenTests
-from dangxiao.grading.sample_course import ASSIGNMENT, write_submission
+from dangxiao.grading.sample_course import ASSIGNMENT, FORK_BOMB, write_submission
 from dangxiao.grading.sandbox import host as sandbox_host
 from dangxiao.grading.sandbox.host import SandboxHost
 from dangxiao.grading.sandbox.layout import hidden_paths, python_binds
@@ -109,29 +109,19 @@ def test_process_limit_counts_the_sandbox_not_the_busy_account(accounts, no_left
         threads = [threading.Thread(target=stop.wait) for _ in range(300)]
         for thread in threads:
             thread.start()
-        code = """
-        import os
-        n = 0
-        try:
-            while n < 1000:
-                pid = os.fork()
-                if pid == 0:
-                    os.execv("/bin/sleep", ["dangxiao-forkbomb-marker", "600"])
-                n += 1
-        except OSError as error:
-            print("FORKS", n, type(error).__name__)
-        """
+        code = FORK_BOMB
         for fork in (True, False):
             print(fork, run_in_kernel(code, fork))
         stop.set()
     ''')
+    script = script.replace("code = FORK_BOMB", f"code = {FORK_BOMB!r}")  # the sample course's fork bomb
     helper = Path(__file__).with_name("kernel_helper.py")
     done = account.run([account.python, "-c", script, str(helper.parent)], cwd=Path("/"), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    lines = [line for line in done.stdout.splitlines() if "FORKS" in line]
+    lines = [line for line in done.stdout.splitlines() if "FORK-LIMIT" in line]
     assert len(lines) == 2, done.stdout
     for line in lines:
-        count, error = line.split("FORKS ", 1)[1].split()[:2]
+        count, error = line.split("FORK-LIMIT ", 1)[1].split()[:2]
         assert 30 < int(count) < 64 and error == "BlockingIOError", line
     assert no_leftovers() == []
 
