@@ -435,15 +435,11 @@ def load_question_file(path: Path | str, source_ids: set[str] | None = None) -> 
     return questions
 
 
-def _bank_dir() -> Path:
+def bank_dir() -> Path:
+    """Where the installed question bank is read from (its YAML files hold the keys)."""
     from dangxiao.paths import datasets_dir
 
     return datasets_dir() / "questions"
-
-
-def bank_dir() -> Path:
-    """Where the installed question bank is read from (its YAML files hold the keys)."""
-    return _bank_dir()
 
 
 def _known_source_ids() -> set[str] | None:
@@ -469,7 +465,7 @@ def _cached_bank(folder: str) -> dict[str, Question]:
 
 def load_bank(folder: Path | str | None = None) -> dict[str, Question]:
     """Every question of the bank by id, validated (cached per folder)."""
-    return dict(_cached_bank(str(Path(folder) if folder else _bank_dir())))
+    return dict(_cached_bank(str(Path(folder) if folder else bank_dir())))
 
 
 def get_question(question_id: str, folder: Path | str | None = None) -> Question:
