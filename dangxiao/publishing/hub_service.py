@@ -76,6 +76,12 @@ class ServiceHandler(HubOAuthenticated, tornado.web.RequestHandler):
     def config(self) -> ServiceConfig:
         return self.settings["dangxiao_service"]
 
+    def exams(self) -> "exam_api.ExamCatalog":
+        """The tests this service offers; 404 where it was started without blueprints."""
+        if self.config.exams is None:
+            raise tornado.web.HTTPError(404, "no tests here")
+        return self.config.exams
+
     def catalog(self) -> Catalog:
         try:
             return load_catalog(self.config.courses)
@@ -273,9 +279,7 @@ class ExamReleaseHandler(StaffPage):
     @tornado.web.authenticated
     async def post(self, assessment_id: str):
         account = await self.staff()
-        if self.config.exams is None:
-            raise tornado.web.HTTPError(404, "no tests here")
-        blueprint = self.config.exams.get(assessment_id)
+        blueprint = self.exams().get(assessment_id)
         count = await in_thread(exam_records.release_results, self.config.store, blueprint)
         app_log.info("%s released the results of %s (%d papers)", account.id, blueprint.id, count)
         self.redirect(url_path_join(self.config.prefix, "class"))
@@ -299,19 +303,12 @@ class ExamPageHandler(PageHandler):
     @tornado.web.authenticated
     async def get(self, assessment_id: str):
         account = await self.account()
-        if self.config.exams is None:
-            raise tornado.web.HTTPError(404, "no tests here")
-        blueprint = self.config.exams.get(assessment_id)
+        blueprint = self.exams().get(assessment_id)
         self.render_page("exam.html", viewer=account, assessment_id=blueprint.id, title=blueprint.title)
 
 
 class ExamAPIHandler(APIHandler):
     """The exam API of `dangxiao serve` (`exam_handlers`), for the hub user the token or cookie names."""
-
-    def exams(self):
-        if self.config.exams is None:
-            raise tornado.web.HTTPError(404, "no tests here")
-        return self.config.exams
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exam_api.error_json(self, status_code, **kwargs)
